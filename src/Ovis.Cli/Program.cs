@@ -1,0 +1,1 @@
+Console.WriteLine(TorchSharp.torch.__version__);

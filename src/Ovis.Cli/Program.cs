@@ -1,1 +1,25 @@
-Console.WriteLine(TorchSharp.torch.__version__);
+using System.CommandLine;
+using Ovis.Cli.Commands;
+using Ovis.Runtime;
+
+namespace Ovis.Cli;
+
+/// <summary>The <c>ovis</c> command line: a thin layer over the library that holds no maths (design.md).</summary>
+public static class Program
+{
+    /// <summary>Entry point: apply the allocator fix before any tensor exists, then dispatch.</summary>
+    public static int Main(string[] args)
+    {
+        OvisRuntime.Initialize();
+        return BuildRoot().Parse(args).Invoke();
+    }
+
+    /// <summary>The root command with every subcommand (one class per command in <c>Commands/</c>).</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("Ovis: importance-weighted bounds and low-variance gradient estimators (OVIS, VIMCO, RWS, TVO, IWAE, DReG) on TorchSharp");
+        root.Subcommands.Add(EstimatorsCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
+        return root;
+    }
+}

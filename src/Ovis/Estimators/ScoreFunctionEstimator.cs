@@ -68,6 +68,7 @@ public abstract class ScoreFunctionEstimator : GradientEstimator
         var shape = new long[] { batch, outer, perDraw };
         var scaled = RenyiAlpha.Scale(densities.LogWeights(detachPosterior: true, settings.KlWeight), settings.Alpha).view(shape); // a [B, M, K_tot]
         var logPosterior = densities.TotalLogPosterior().view(shape);                                                             // [B, M, K_tot]
+        LogWeightGuard.Check(scaled, Id);
 
         var thetaBound = ImportanceWeightedBound.FromScaledLogWeights(scaled.narrow(-1, layout.ThetaStart, layout.ThetaCount), settings.Alpha); // [B, M]
 

@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Ovis.Benchmarks;
+using Ovis.Runtime;
+
+namespace Ovis.Cli.Commands;
+
+/// <summary>
+/// <c>ovis bench</c>: median and spread of ms per training step (forward, estimator, backward, Adam) per (model,
+/// estimator, K), the peak resident memory of each configuration measured in a fresh child process, and the ratio
+/// of each step time to REINFORCE's at the same K (REINFORCE is the floor: the same forward and backward with no
+/// control variate).
+/// </summary>
+public static class BenchCommand
+{
+    /// <summary>Build the command.</summary>
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "sbn, sbn1, gaussian-toy, ... (see ovis train --help)", DefaultValueFactory = _ => "sbn" };
+        var estimators = new Option<string>("--estimators", "--estimator") { Description = "comma-separated estimator ids; reinforce is added as the floor", DefaultValueFactory = _ => "reinforce,ovis-gamma1,ovis-gamma0,vimco-arithmetic,vimco-geometric,ovis-S10-exclusive" };
+        var particles = new Option<string>("--iw") { Description = "K values, comma-separated", DefaultValueFactory = _ => "50" };
+        var batch = new Option<int>("--batch-size") { Description = "B", DefaultValueFactory = _ => 24 };
+        var steps = new Option<int>("--steps") { Description = "timed steps per configuration (at least 50 for the reported medians)", DefaultValueFactory = _ => 50 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed warm-up steps", DefaultValueFactory = _ => 10 };
+        var threads = new Option<int>("--threads") { Description = "intra-op threads", DefaultValueFactory = _ => 2 };
+        var format = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
+        var inProcess = new Option<bool>("--in-process") { Description = "run every configuration in this process (no per-configuration peak memory)" };
+        var child = new Option<bool>("--child") { Hidden = true };
+        var command = new Command("bench", "Time training steps per estimator and K, with peak memory and the ratio to REINFORCE");
+        foreach (var option in new Option[] { model, estimators, particles, batch, steps, warmup, threads, format, inProcess, child }) command.Options.Add(option);
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            OvisRuntime.Initialize(parse.GetValue(threads));
+            var ids = parse.GetValue(estimators)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+            foreach (var id in ids) Ovis.Estimators.EstimatorRegistry.Create(id);
+            var ks = CommandRunner.ParseIntegers(parse.GetValue(particles)!, "--iw");
+            int batchSize = parse.GetValue(batch), stepCount = parse.GetValue(steps), warmupCount = parse.GetValue(warmup);
+            if (batchSize < 1 || stepCount < 1 || warmupCount < 0) throw new ArgumentException("--batch-size and --steps must be positive, --warmup non-negative");
+            Ovis.Models.ModelCatalog.Create(parse.GetValue(model)!).Model.Dispose();
+            if (parse.GetValue(child))
+            {
+                var single = StepBenchmark.Run(new StepBenchmarkCase(parse.GetValue(model)!, ids[0], ks[0], batchSize, stepCount, warmupCount));
+                Console.WriteLine(JsonSerializer.Serialize(single));
+                return 0;
+            }
+            var outputFormat = parse.GetValue(format);
+            if (outputFormat is not ("table" or "json")) throw new ArgumentException($"--format must be table or json, got '{outputFormat}'");
+            if (!ids.Contains("reinforce")) ids.Insert(0, "reinforce");
+            var results = new List<StepBenchmarkResult>();
+            foreach (var k in ks)
+                foreach (var id in ids)
+                {
+                    var benchmark = new StepBenchmarkCase(parse.GetValue(model)!, id, k, batchSize, stepCount, warmupCount);
+                    var result = parse.GetValue(inProcess) ? StepBenchmark.Run(benchmark) : RunChild(benchmark, parse.GetValue(threads));
+                    results.Add(result);
+                    if (outputFormat == "table")
+                        Console.Error.WriteLine($"  {benchmark.Model} {id} K={k}: {result.MedianMilliseconds:F2} ms/step, peak {result.PeakResidentMegabytes:F0} MB");
+                }
+            Write(results, outputFormat);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Run one configuration in a fresh child process so its peak resident memory is its own.</summary>
+    private static StepBenchmarkResult RunChild(StepBenchmarkCase benchmark, int threads)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var entry = typeof(BenchCommand).Assembly.Location;
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(entry);
+        foreach (var argument in new[] { "bench", "--child", "--model", benchmark.Model, "--estimators", benchmark.Estimator,
+                     "--iw", benchmark.Particles.ToString(CultureInfo.InvariantCulture), "--batch-size", benchmark.BatchSize.ToString(CultureInfo.InvariantCulture),
+                     "--steps", benchmark.Steps.ToString(CultureInfo.InvariantCulture), "--warmup", benchmark.WarmupSteps.ToString(CultureInfo.InvariantCulture),
+                     "--threads", threads.ToString(CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the benchmark child process");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"benchmark {benchmark.Estimator} K={benchmark.Particles} failed: {stderr.Result.Trim()}");
+        var line = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        return JsonSerializer.Deserialize<StepBenchmarkResult>(line) ?? throw new InvalidOperationException("empty benchmark result");
+    }
+
+    private static void Write(IReadOnlyList<StepBenchmarkResult> results, string format)
+    {
+        double Floor(StepBenchmarkResult r) => results.First(x => x.Case.Estimator == "reinforce" && x.Case.Particles == r.Case.Particles).MedianMilliseconds;
+        if (format == "json")
+        {
+            var rows = results.Select(r => new
+            {
+                estimator = r.Case.Estimator, model = r.Case.Model, iw = r.Case.Particles, batch_size = r.Case.BatchSize,
+                median_ms_per_step = r.MedianMilliseconds, q25_ms = r.LowerQuartileMilliseconds, q75_ms = r.UpperQuartileMilliseconds,
+                peak_rss_mb = r.PeakResidentMegabytes, ratio_to_reinforce = r.MedianMilliseconds / Floor(r), steps = r.Case.Steps,
+            });
+            Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+            return;
+        }
+        var table = new TextTable("model", "estimator", "K", "B", "median ms/step", "IQR ms", "peak RSS MB", "ratio to reinforce");
+        foreach (var r in results)
+            table.Add(r.Case.Model, r.Case.Estimator, r.Case.Particles.ToString(CultureInfo.InvariantCulture), r.Case.BatchSize.ToString(CultureInfo.InvariantCulture),
+                r.MedianMilliseconds.ToString("F2", CultureInfo.InvariantCulture),
+                $"{r.LowerQuartileMilliseconds.ToString("F2", CultureInfo.InvariantCulture)}–{r.UpperQuartileMilliseconds.ToString("F2", CultureInfo.InvariantCulture)}",
+                r.PeakResidentMegabytes.ToString("F0", CultureInfo.InvariantCulture), (r.MedianMilliseconds / Floor(r)).ToString("F3", CultureInfo.InvariantCulture));
+        table.Write(Console.Out);
+    }
+}

@@ -7,8 +7,13 @@ public static class LogDensity
 {
     private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
 
-    /// <summary>log Bern(value; sigmoid(logits)) = value·logits − softplus(logits), stable for any logit.</summary>
-    public static Tensor Bernoulli(Tensor value, Tensor logits) => value * logits - nn.functional.softplus(logits);
+    /// <summary>
+    /// log Bern(value; sigmoid(logits)) = value·logits − softplus(logits), stable for any logit; computed by the
+    /// fused binary-cross-entropy-with-logits kernel (one output tensor and one backward kernel instead of three).
+    /// <paramref name="value"/> broadcasts against <paramref name="logits"/>.
+    /// </summary>
+    public static Tensor Bernoulli(Tensor value, Tensor logits)
+        => -nn.functional.binary_cross_entropy_with_logits(logits, value.expand_as(logits), reduction: nn.Reduction.None);
 
     /// <summary>log N(value; mean, std²) = −½((value − mean)/std)² − log std − ½ log 2π.</summary>
     public static Tensor Normal(Tensor value, Tensor mean, Tensor std)

@@ -80,7 +80,10 @@ public sealed class ExperimentReport
     {
         if (options.Metrics.Count == 0) throw new ArgumentException("a report needs at least one metric, e.g. --metrics gmm/posterior_error:min");
         var definitions = runs.Select(r => r.Definition).ToArray();
+        // rows: the estimator (always, when runs name one) and every other argument that varies, except the column and the seed
         var rowArguments = ExperimentRunner.VaryingArguments(definitions)
+            .Prepend(definitions.Any(d => d.Get(ExperimentSpec.EstimatorArgument) is not null) ? ExperimentSpec.EstimatorArgument : null)
+            .OfType<string>().Distinct()
             .Where(name => name != options.ColumnArgument && name != options.SeedArgument).ToArray();
         string RowOf(RunDefinition run) => rowArguments.Length == 0 ? "all runs"
             : string.Join(" ", rowArguments.Select(name => name == ExperimentSpec.EstimatorArgument && run.Get(name) is { } id ? id
@@ -138,7 +141,7 @@ public sealed class ExperimentReport
             foreach (var row in pivot.Rows)
             {
                 var cells = pivot.Columns.Select(c => pivot.Cells.TryGetValue((row, c.Value), out var s)
-                    ? $"{Format(s.Mean)} ± {Format(0.5 * s.StandardDeviation)}" + (s.Count < most ? $" (n={s.Count})" : "")
+                    ? Format(s.Mean) + (s.Count > 1 ? $" ± {Format(0.5 * s.StandardDeviation)}" : "") + (s.Count < most ? $" (n={s.Count})" : "")
                     : "–");
                 text.AppendLine($"| {row} | {string.Join(" | ", cells)} |");
             }

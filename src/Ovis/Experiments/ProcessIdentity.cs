@@ -51,12 +51,38 @@ public sealed record ProcessIdentity(string Host, int Pid, long StartTicks)
         try
         {
             process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
+            WaitUntilGone(process, TimeSpan.FromSeconds(10));
             return true;
         }
         catch (InvalidOperationException)
         {
             return false; // exited meanwhile
+        }
+    }
+
+    /// <summary>
+    /// Wait until a killed process is gone. It is not our child (its runner died), so on Linux it may linger as a zombie
+    /// until an init process that reaps it does so: a zombie counts as gone.
+    /// </summary>
+    private static void WaitUntilGone(Process process, TimeSpan timeout)
+    {
+        var stat = $"/proc/{process.Id}/stat";
+        if (!OperatingSystem.IsLinux())
+        {
+            process.WaitForExit(timeout);
+            return;
+        }
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var text = File.ReadAllText(stat);
+                var state = text[(text.LastIndexOf(')') + 2)..].TrimStart();
+                if (state.StartsWith('Z') || state.StartsWith('X')) return;
+            }
+            catch (IOException) { return; } // no such process
+            Thread.Sleep(20);
         }
     }
 

@@ -125,7 +125,7 @@ public sealed class ExperimentRunner
         if (error is null && store.Complete(run.Id, worker, summary!))
         {
             progress.Complete();
-            Line($"w{index}: {label} completed in {seconds} s ({progress.Done}/{progress.Total} done, {progress.Failed} failed this session)");
+            Line($"w{index}: {label} completed in {seconds} s ({progress.Done}/{progress.Total} done, {progress.Failed} failed this session{progress.Remaining()})");
         }
         else if (error is not null && store.Fail(run.Id, worker, error))
         {
@@ -148,7 +148,18 @@ public sealed class ExperimentRunner
     private sealed class Progress(int total, int initiallyDone)
     {
         private int done = initiallyDone, completed, failed;
+        private readonly Stopwatch clock = Stopwatch.StartNew();
         public int Total => total;
+
+        /// <summary>The remaining time at this session's pace (it already reflects the number of workers).</summary>
+        public string Remaining()
+        {
+            int finished = Completed + Failed, left = total - Done - Failed;
+            if (finished == 0 || left <= 0) return "";
+            var remaining = clock.Elapsed / finished * left;
+            return remaining.TotalMinutes >= 1 ? $", about {remaining.TotalMinutes:F0} min left" : $", about {remaining.TotalSeconds:F0} s left";
+        }
+
         public int Done => Volatile.Read(ref done);
         public int Completed => Volatile.Read(ref completed);
         public int Failed => Volatile.Read(ref failed);

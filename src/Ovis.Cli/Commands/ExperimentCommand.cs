@@ -26,7 +26,7 @@ public static class ExperimentCommand
 
     private static Option<string?> StoreOption() => new("--store")
     {
-        Description = "the run store file (default: <spec dir>/<name>.sqlite)",
+        Description = "the run store: an SQLite file (default: <spec dir>/<name>.sqlite) or a PostgreSQL connection string 'Host=…;Username=…;Database=…' shared by runners on several machines",
     };
 
     private static Command CreateRun()
@@ -59,7 +59,7 @@ public static class ExperimentCommand
             var options = new RunnerOptions(parse.GetValue(workers), Path.GetFullPath(parse.GetValue(output) ?? Path.Combine("runs", experiment.Name)),
                 trainerCommand, TimeSpan.FromSeconds(timeout), requeueValue == "failed");
             using var runStore = OpenStore(experiment, parse.GetValue(store));
-            Console.WriteLine($"run store: {runStore.Path}");
+            Console.WriteLine($"run store: {runStore.Location}");
 
             using var cancellation = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancellation.Cancel(); };
@@ -93,10 +93,9 @@ public static class ExperimentCommand
             var storePath = parse.GetValue(store);
             if (specPath is null && storePath is null) throw new ArgumentException("give a spec (ovis experiment status experiments/gmm.json) or --store PATH");
             var experiment = specPath is null ? null : ExperimentSpec.Load(specPath);
-            if (experiment is null && !File.Exists(storePath)) throw new FileNotFoundException($"run store '{storePath}' does not exist");
-            using var runStore = experiment is null ? new SqliteRunStore(storePath!) : OpenStore(experiment, storePath);
+            using var runStore = experiment is null ? OpenExisting(storePath!) : OpenStore(experiment, storePath);
             var names = experiment is null ? runStore.Experiments() : new[] { experiment.Name };
-            if (names.Count == 0) Console.WriteLine($"{runStore.Path}: no runs");
+            if (names.Count == 0) Console.WriteLine($"{runStore.Location}: no runs");
             foreach (var name in names) WriteStatus(runStore, name, experiment?.Expand());
             return 0;
         }));
@@ -147,14 +146,12 @@ public static class ExperimentCommand
             var experiment = ExperimentSpec.Load(parse.GetValue(spec)!);
             var options = new ReportOptions(MetricSpec.ParseMany(parse.GetValue(metrics)!), parse.GetValue(columns)!, parse.GetValue(seeds)!);
             var outDir = parse.GetValue(output)!;
-            var storePath = parse.GetValue(store) ?? DefaultStorePath(experiment);
-            if (!File.Exists(storePath)) throw new FileNotFoundException($"run store '{storePath}' does not exist; run 'ovis experiment run {experiment.Source}' first");
-            using var runStore = new SqliteRunStore(storePath);
+            using var runStore = OpenExisting(parse.GetValue(store) ?? DefaultStorePath(experiment));
             var grid = experiment.Expand();
             var keys = grid.Select(r => r.Key).ToHashSet();
             var completed = runStore.List(experiment.Name, RunStatus.Completed).Where(r => keys.Contains(r.Key) && r.OutDir is not null)
                 .Select(r => new CompletedRun(r.Definition, r.OutDir!)).ToArray();
-            if (completed.Length == 0) throw new InvalidOperationException($"experiment {experiment.Name} has no completed runs in {storePath}");
+            if (completed.Length == 0) throw new InvalidOperationException($"experiment {experiment.Name} has no completed runs in {runStore.Location}");
             var report = ExperimentReport.Build(completed, options);
             Directory.CreateDirectory(outDir);
             var figures = new List<string>();
@@ -178,5 +175,17 @@ public static class ExperimentCommand
     public static string DefaultStorePath(ExperimentSpec spec)
         => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(spec.Source)) ?? ".", spec.Name + ".sqlite");
 
-    private static SqliteRunStore OpenStore(ExperimentSpec spec, string? path) => new(path ?? DefaultStorePath(spec));
+    /// <summary>Open a store for writing: a PostgreSQL connection string, or an SQLite file created if needed.</summary>
+    public static IRunStore Open(string store)
+        => PostgresRunStore.IsConnectionString(store) ? new PostgresRunStore(store) : new SqliteRunStore(store);
+
+    private static IRunStore OpenStore(ExperimentSpec spec, string? store) => Open(store ?? DefaultStorePath(spec));
+
+    /// <summary>Open a store that must already exist (status and report do not create one).</summary>
+    private static IRunStore OpenExisting(string store)
+    {
+        if (!PostgresRunStore.IsConnectionString(store) && !File.Exists(store))
+            throw new FileNotFoundException($"run store '{store}' does not exist; run 'ovis experiment run SPEC' first");
+        return Open(store);
+    }
 }

@@ -46,6 +46,9 @@ public sealed record EnqueueResult(int Added, int Existing);
 /// </summary>
 public interface IRunStore : IDisposable
 {
+    /// <summary>Where the store is, for messages (a file path, or a server and database without credentials).</summary>
+    string Location { get; }
+
     /// <summary>Add the runs that are not stored yet (by <see cref="RunDefinition.Key"/>), as queued.</summary>
     EnqueueResult Enqueue(string experiment, IReadOnlyList<RunDefinition> runs);
 

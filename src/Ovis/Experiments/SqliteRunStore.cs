@@ -66,6 +66,9 @@ CREATE INDEX IF NOT EXISTS runs_by_status ON runs (experiment, status, id);", tr
     public string Path { get; }
 
     /// <inheritdoc />
+    public string Location => Path;
+
+    /// <inheritdoc />
     public EnqueueResult Enqueue(string experiment, IReadOnlyList<RunDefinition> runs) => InTransaction(transaction =>
     {
         int added = 0;

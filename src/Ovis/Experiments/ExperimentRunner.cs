@@ -27,7 +27,7 @@ public sealed record RunnerResult(EnqueueResult Enqueued, RecoveryResult Recover
 /// <summary>
 /// Runs an experiment sweep (design.md, Experiments): enqueue the spec's grid (idempotent), recover runs left running
 /// by a dead runner, then let N worker threads claim queued runs one at a time and execute each as a trainer child
-/// process (<c>train ARGS --out DIR</c>). Exit code 0 with a completed summary.json marks a run completed; anything else
+/// process (<c>train ARGS --out DIR</c>); a worker that finds the queue empty looks for stale runs once more before it stops. Exit code 0 with a completed summary.json marks a run completed; anything else
 /// marks it failed with the end of the trainer's stderr. Progress is written as plain lines (they stay readable in logs).
 /// Several runner processes may share one store: claims are exclusive.
 /// </summary>
@@ -36,6 +36,7 @@ public sealed class ExperimentRunner
     private readonly IRunStore store;
     private readonly RunnerOptions options;
     private readonly TextWriter log;
+    private readonly StaleRunRecovery recovery;
 
     /// <summary>Create a runner on a store, writing progress lines to <paramref name="log"/>.</summary>
     public ExperimentRunner(IRunStore store, RunnerOptions options, TextWriter log)
@@ -45,6 +46,7 @@ public sealed class ExperimentRunner
         this.store = store;
         this.options = options;
         this.log = TextWriter.Synchronized(log);
+        recovery = new StaleRunRecovery(store, options.HeartbeatTimeout);
     }
 
     /// <summary>Enqueue, recover, and run until no run is queued or <paramref name="cancellation"/> fires.</summary>
@@ -55,7 +57,7 @@ public sealed class ExperimentRunner
         Line($"{spec.Name}: {grid.Count} runs in the grid ({enqueued.Added} new, {enqueued.Existing} already stored)");
         int requeuedFailed = options.RequeueFailed ? store.RequeueFailed(spec.Name) : 0;
         if (options.RequeueFailed) Line($"{spec.Name}: requeued {requeuedFailed} failed runs");
-        var recovered = new StaleRunRecovery(store, options.HeartbeatTimeout).Recover(spec.Name, log);
+        var recovered = recovery.Recover(spec.Name, log);
         if (recovered.Requeued + recovered.Adopted > 0)
             Line($"{spec.Name}: recovered {recovered.Requeued + recovered.Adopted} runs of a stopped runner ({recovered.Requeued} requeued, {recovered.Adopted} already finished)");
 
@@ -85,7 +87,14 @@ public sealed class ExperimentRunner
         while (!cancellation.IsCancellationRequested)
         {
             var run = store.Claim(experiment, worker);
-            if (run is null) return;
+            if (run is null)
+            {
+                // the queue is empty, but runners elsewhere may have died since the start: take over their stale runs
+                RecoveryResult recovered;
+                lock (recovery) recovered = recovery.Recover(experiment, log);
+                if (recovered.Requeued > 0) continue;
+                return;
+            }
             Execute(run, index, describe, progress, cancellation);
         }
     }

@@ -153,6 +153,30 @@ public class ExperimentRunnerTests
     }
 
     [Fact]
+    public void ARunAbandonedByARemoteRunnerDuringTheSweepIsTakenOver()
+    {
+        using var directory = new TempDirectory();
+        var trainer = new FakeTrainer(directory.File("trainer.log"));
+        var spec = ExperimentSpec.Parse("""
+            { "name": "takeover", "global": { "steps": 2, "sleep": 1 },
+              "parameters": { "seed": [1, 2, 3] }, "estimators": [ { "estimator": "reinforce" } ] }
+            """, "t.json", "takeover");
+        using var store = new SqliteRunStore(directory.File("t.sqlite"));
+        store.Enqueue(spec.Name, spec.Expand());
+        var abandoned = store.Claim(spec.Name, "other-host/123/456/w1")!; // a runner elsewhere took it, then went silent
+        var options = new RunnerOptions(1, directory.File("out"), trainer.Command, TimeSpan.FromSeconds(1.5));
+
+        var result = new ExperimentRunner(store, options, TextWriter.Null).Run(spec);
+
+        // at the start its heartbeat is fresh; after the two other runs (about 2 s) it is stale and this runner takes it over
+        Assert.Equal(new RecoveryResult(0, 0, 0), result.Recovered);
+        Assert.Equal(3, result.Completed);
+        var run = store.List(spec.Name).Single(r => r.Id == abandoned.Id);
+        Assert.Equal((RunStatus.Completed, 2), (run.Status, run.Attempts));
+        Assert.StartsWith(ProcessIdentity.Current.ToString(), run.Worker);
+    }
+
+    [Fact]
     public void TrainerCommandsAreSplitLikeAShellWordList()
     {
         var command = TrainerCommand.Parse("bash '/path with space/fake.sh' \"a \\\"b\\\"\" c\\ d");

@@ -34,6 +34,8 @@ public static class ReportFigures
 
         var plot = new Plot();
         var plotted = new List<double>();
+        var palette = new ScottPlot.Palettes.Category10();
+        int series = 0;
         foreach (var row in pivot.Rows)
         {
             var points = pivot.Columns
@@ -44,6 +46,7 @@ public static class ReportFigures
             var line = plot.Add.Scatter(xs, points.Select(p => Y(p.Cell.Mean)).ToArray());
             plotted.AddRange(points.SelectMany(p => new[] { Y(p.Cell.Lower), Y(p.Cell.Upper) }));
             line.LegendText = row;
+            line.Color = palette.GetColor(series++); // explicit: the bands must not use up palette colours
             line.LineWidth = 2;
             line.MarkerSize = 7;
             if (points.Any(p => p.Cell.StandardDeviation > 0))

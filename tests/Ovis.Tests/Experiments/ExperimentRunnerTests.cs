@@ -158,17 +158,17 @@ public class ExperimentRunnerTests
         using var directory = new TempDirectory();
         var trainer = new FakeTrainer(directory.File("trainer.log"));
         var spec = ExperimentSpec.Parse("""
-            { "name": "takeover", "global": { "steps": 2, "sleep": 1 },
+            { "name": "takeover", "global": { "steps": 2, "sleep": 2 },
               "parameters": { "seed": [1, 2, 3] }, "estimators": [ { "estimator": "reinforce" } ] }
             """, "t.json", "takeover");
         using var store = new SqliteRunStore(directory.File("t.sqlite"));
         store.Enqueue(spec.Name, spec.Expand());
         var abandoned = store.Claim(spec.Name, "other-host/123/456/w1")!; // a runner elsewhere took it, then went silent
-        var options = new RunnerOptions(1, directory.File("out"), trainer.Command, TimeSpan.FromSeconds(1.5));
+        var options = new RunnerOptions(1, directory.File("out"), trainer.Command, TimeSpan.FromSeconds(3));
 
         var result = new ExperimentRunner(store, options, TextWriter.Null).Run(spec);
 
-        // at the start its heartbeat is fresh; after the two other runs (about 2 s) it is stale and this runner takes it over
+        // at the start its heartbeat is fresh; after the two other runs (about 4 s) it is stale and this runner takes it over
         Assert.Equal(new RecoveryResult(0, 0, 0), result.Recovered);
         Assert.Equal(3, result.Completed);
         var run = store.List(spec.Name).Single(r => r.Id == abandoned.Id);

@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(EstimatorsCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ExperimentCommand.Create());
         return root;
     }
 }

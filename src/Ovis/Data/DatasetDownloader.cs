@@ -117,8 +117,15 @@ public sealed class DatasetDownloader
             throw new HttpRequestException($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
         await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
         await using var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-        await body.CopyToAsync(output, timeout.Token).ConfigureAwait(false);
         long? expected = response.Content.Headers.ContentLength;
+        try
+        {
+            await body.CopyToAsync(output, timeout.Token).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"truncated download: the connection ended after {output.Length} of {(expected?.ToString() ?? "?")} bytes ({e.Message})", e);
+        }
         if (expected is long length && output.Length != length)
             throw new IOException($"truncated download: received {output.Length} of {length} bytes");
     }

@@ -47,6 +47,18 @@ public static class IdxReader
     /// <summary>Read a file that must be of the given kind.</summary>
     public static IdxArray Read(string path, IdxKind expected) => Parse(DataFilePayload.Read(path), path, expected);
 
+    /// <summary>Encode an array back into its IDX payload (header + values), e.g. to write a packed file or check a digest.</summary>
+    public static byte[] Idx(IdxArray array)
+    {
+        int magic = array.Dimensions.Length == 3 ? ImagesMagic : array.Dimensions.Length == 1 ? LabelsMagic
+            : throw new ArgumentException($"only 1-D label and 3-D image arrays are supported, got {array.Dimensions.Length} dimensions");
+        var bytes = new byte[4 + 4 * array.Dimensions.Length + array.Data.Length];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, magic);
+        for (int i = 0; i < array.Dimensions.Length; i++) BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * i), array.Dimensions[i]);
+        array.Data.CopyTo(bytes, 4 + 4 * array.Dimensions.Length);
+        return bytes;
+    }
+
     /// <summary>Decode a payload (already decompressed) that must be of the given kind.</summary>
     public static IdxArray Parse(byte[] payload, string path, IdxKind expected)
     {

@@ -88,7 +88,7 @@ public sealed class LogWeightAccumulator : IDisposable
     private static void Replace(ref Tensor? field, Tensor value)
     {
         var old = field;
-        field = value.MoveToOuterDisposeScope();
+        field = value.DetachFromDisposeScope();   // owned by the accumulator, released in Replace or Dispose
         old?.Dispose();
     }
 

@@ -38,14 +38,30 @@ public static class DataFilePayload
         // A gzip member is at least a 10-byte header and an 8-byte trailer.
         if (content.Length < 18)
             throw new InvalidDataException($"'{path}' is truncated: a gzip file needs at least 18 bytes, this one has {content.Length}");
+        // Trailer of the (last) member: CRC-32 and length mod 2^32 of the decompressed data, little-endian.
+        uint expectedCrc = BitConverter.ToUInt32(content, content.Length - 8);
+        uint expectedLength = BitConverter.ToUInt32(content, content.Length - 4);
         byte[] payload;
         try
         {
             using var input = new MemoryStream(content, writable: false);
             using var gzip = new GZipStream(input, CompressionMode.Decompress);
-            using var output = new MemoryStream();
-            gzip.CopyTo(output);
-            payload = output.ToArray();
+            // Decompress into 1 MB blocks, then into one array of the exact size: at most twice the payload in
+            // memory, whatever the (possibly corrupted) trailer announces.
+            var blocks = new List<byte[]>();
+            long total = 0;
+            while (true)
+            {
+                var block = new byte[1 << 20];
+                int filled = 0, read;
+                while (filled < block.Length && (read = gzip.Read(block, filled, block.Length - filled)) > 0) filled += read;
+                if (filled > 0) { if (filled < block.Length) Array.Resize(ref block, filled); blocks.Add(block); total += filled; }
+                if (filled < 1 << 20) break;
+            }
+            if (total > Array.MaxLength) throw new InvalidDataException($"'{path}' decompresses to more than {Array.MaxLength} bytes");
+            payload = new byte[total];
+            long offset = 0;
+            foreach (var block in blocks) { block.CopyTo(payload, offset); offset += block.Length; }
         }
         catch (InvalidDataException e)
         {
@@ -55,9 +71,6 @@ public static class DataFilePayload
         {
             throw new InvalidDataException($"'{path}' is a truncated gzip file; delete it and fetch it again (ovis data fetch)", e);
         }
-        // Trailer of the (last) member: CRC-32 and length mod 2^32 of the decompressed data, little-endian.
-        uint expectedCrc = BitConverter.ToUInt32(content, content.Length - 8);
-        uint expectedLength = BitConverter.ToUInt32(content, content.Length - 4);
         if ((uint)payload.Length != expectedLength || Crc32.Compute(payload) != expectedCrc)
             throw new InvalidDataException(
                 $"'{path}' is a truncated or corrupted gzip file: the decompressed data ({payload.Length} bytes) does not match the " +

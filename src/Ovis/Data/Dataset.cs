@@ -53,9 +53,10 @@ public sealed class Dataset
         var sum = zeros(Train.PixelCount, dtype: ScalarType.Float64);
         for (int start = 0; start < Train.Count; start += chunk)
         {
+            using var chunkScope = NewDisposeScope();                                       // bounded memory per chunk
             var pixels = Train.Pixels.narrow(0, start, Math.Min(chunk, Train.Count - start));
             var binary = Binarization == BinarizationMode.Dynamic ? Data.Binarization.Sample(pixels, generator) : pixels.to(ScalarType.Float32);
-            sum += binary.to(ScalarType.Float64).sum(dim: 0);
+            sum.add_(binary.sum(dim: 0, type: ScalarType.Float64));
         }
         return (sum / Train.Count).to(ScalarType.Float32).MoveToOuterDisposeScope();
     }

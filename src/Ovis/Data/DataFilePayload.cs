@@ -6,8 +6,8 @@ namespace Ovis.Data;
 /// <summary>
 /// The decompressed content ("payload") of a data file that may be stored gzip-compressed or raw. The format is
 /// detected from the first two bytes (0x1F 0x8B for gzip), never from the file name. Gzip files are checked
-/// against their trailer (CRC-32 and length of the decompressed data), so a corrupted or truncated archive is
-/// reported instead of silently yielding damaged data (design.md, Data/).
+/// against the trailer of their last member (CRC-32 and length of the decompressed data), so a corrupted or
+/// truncated archive is reported instead of silently yielding damaged data (design.md, Data/).
 /// </summary>
 public static class DataFilePayload
 {
@@ -71,7 +71,9 @@ public static class DataFilePayload
         {
             throw new InvalidDataException($"'{path}' is a truncated gzip file; delete it and fetch it again (ovis data fetch)", e);
         }
-        if ((uint)payload.Length != expectedLength || Crc32.Compute(payload) != expectedCrc)
+        // The trailer covers the last gzip member, i.e. the last ISIZE bytes of the payload (all of it for the usual
+        // single-member file; concatenated members, as some compressors write, are accepted too).
+        if (expectedLength > payload.Length || Crc32.Compute(payload.AsSpan(payload.Length - (int)expectedLength)) != expectedCrc)
             throw new InvalidDataException(
                 $"'{path}' is a truncated or corrupted gzip file: the decompressed data ({payload.Length} bytes) does not match the " +
                 $"gzip trailer (CRC-32 or length {expectedLength}); delete it and fetch it again (ovis data fetch)");

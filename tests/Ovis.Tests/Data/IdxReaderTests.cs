@@ -23,6 +23,20 @@ public class IdxReaderTests
     }
 
     [Fact]
+    public void ConcatenatedGzipMembersAreOneFile()
+    {
+        using var dir = new TemporaryDirectory();
+        var payload = DataFixtures.Images(50, 4, 4);
+        var split = payload.Length / 3;
+        var path = dir.Write("two-members.gz", DataFixtures.Gzip(payload[..split]).Concat(DataFixtures.Gzip(payload[split..])).ToArray());
+        Assert.Equal(payload, DataFilePayload.Read(path));
+        var last = File.ReadAllBytes(path);
+        last[^8] ^= 1;                                                            // the last member's CRC
+        File.WriteAllBytes(path, last);
+        Assert.Contains("corrupted", Assert.Throws<InvalidDataException>(() => DataFilePayload.Read(path)).Message);
+    }
+
+    [Fact]
     public void TruncatedRawFileIsReportedWithItsName()
     {
         using var dir = new TemporaryDirectory();

@@ -105,6 +105,22 @@ public class GaussianVaeTests
     }
 
     [Fact]
+    public void EncoderRunsOncePerDataPointNotPerParticle()
+    {
+        using var scope = NewDisposeScope();
+        var model = new GaussianVae(5, 3, 4, 2, ScalarType.Float64);
+        var firstEncoderLayer = (TorchSharp.Modules.Linear)model.named_modules().Single(m => m.name == "encoder.linear0").module;
+        var firstDecoderLayer = (TorchSharp.Modules.Linear)model.named_modules().Single(m => m.name == "decoder.linear0").module;
+        var encoderInputs = new List<long[]>();
+        var decoderInputs = new List<long[]>();
+        firstEncoderLayer.register_forward_pre_hook((_, input) => { encoderInputs.Add(input.shape); return input; });
+        firstDecoderLayer.register_forward_pre_hook((_, input) => { decoderInputs.Add(input.shape); return input; });
+        model.Forward(zeros(2, 5, dtype: ScalarType.Float64), 7, new SamplingOptions(Reparameterize: true));
+        Assert.Equal(new[] { new long[] { 2, 5 } }, encoderInputs);              // [B, D_x]: one pass for all 7 particles
+        Assert.Equal(new[] { new long[] { 2, 7, 3 } }, decoderInputs);           // [B, P, N]
+    }
+
+    [Fact]
     public void PaperSizesAndParameterGroups()
     {
         using var scope = NewDisposeScope();

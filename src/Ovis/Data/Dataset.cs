@@ -75,6 +75,28 @@ public static class DatasetLoader
     public static Dataset Load(string name, DataLocator locator, DatasetLoadOptions? options = null)
         => Load(locator.Locate(DatasetRegistry.Get(name)), options);
 
+    /// <summary>
+    /// Find the data set with <paramref name="locator"/>, or — when it is nowhere on disk and
+    /// <paramref name="downloader"/> is given — download it into <see cref="DataLocator.DownloadDirectory"/> with
+    /// digest verification, then load it.
+    /// </summary>
+    /// <param name="spec">the data set.</param>
+    /// <param name="locator">where to look and where downloads go.</param>
+    /// <param name="options">binarisation and digest checks.</param>
+    /// <param name="downloader">null: never download.</param>
+    /// <param name="mirrors">base URLs overriding the registry's mirrors, or null.</param>
+    public static Dataset Load(DatasetSpec spec, DataLocator locator, DatasetLoadOptions? options, DatasetDownloader? downloader,
+                               IReadOnlyList<string>? mirrors = null)
+    {
+        var located = locator.TryLocate(spec);
+        if (located is null && downloader is not null && (spec.Downloadable || mirrors is { Count: > 0 }))
+        {
+            downloader.Fetch(spec, locator.DownloadDirectory(spec), mirrors);
+            located = locator.TryLocate(spec);
+        }
+        return Load(located ?? locator.Locate(spec), options);
+    }
+
     /// <summary>Load the files of a located data set.</summary>
     /// <exception cref="InvalidDataException">a file is damaged, of the wrong type, holds the wrong number of
     /// examples, or (with digest verification) is not the file the registry expects.</exception>

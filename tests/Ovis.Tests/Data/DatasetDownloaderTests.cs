@@ -107,6 +107,25 @@ public class DatasetDownloaderTests
     }
 
     [Fact]
+    public void LoadingDownloadsIntoTheUserCacheOnlyWhenAllowedAndMissing()
+    {
+        using var server = new FixtureHttpServer();
+        using var home = new TemporaryDirectory();
+        ServeAll(server, "good");
+        var locator = new DataLocator(null, k => k == "XDG_CACHE_HOME" ? home.Path : null);
+        var spec = Spec(server.Url("good/"));
+        Assert.Throws<FileNotFoundException>(() => DatasetLoader.Load(spec, locator, null, downloader: null));
+        Assert.Empty(server.Requests);
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var data = DatasetLoader.Load(spec, locator, null, new DatasetDownloader(timeout: TimeSpan.FromSeconds(20)));
+        Assert.Equal((40, 10), (data.Train.Count, data.Test.Count));
+        Assert.Equal(Path.Combine(home.Path, "ovis", "toy", "train-images-idx3-ubyte.gz"), data.Sources["train-images"]);
+        int requests = server.Requests.Count;
+        DatasetLoader.Load(spec, locator, null, new DatasetDownloader(timeout: TimeSpan.FromSeconds(20)));
+        Assert.Equal(requests, server.Requests.Count);                           // found in the cache the second time
+    }
+
+    [Fact]
     public void DamagedLocalFileIsReplacedByAVerifiedDownload()
     {
         using var server = new FixtureHttpServer();

@@ -59,6 +59,19 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
         }
     }
 
+    /// <summary>
+    /// The paper's network (experiments.md §2.3, "linear_3"): 784 observed units and three layers of 200 Bernoulli
+    /// units, with q's input centred by x̄ and the output bias initialised to logit(clamp(x̄, 1e−4, 1 − 1e−4)).
+    /// </summary>
+    /// <param name="dataMean">x̄, the per-pixel mean of the binarised training split, [784] (e.g. Dataset.TrainingPixelMean).</param>
+    /// <param name="dtype">parameter dtype.</param>
+    public static SigmoidBeliefNetwork Paper(Tensor dataMean, ScalarType dtype = ScalarType.Float32)
+    {
+        if (dataMean.numel() != 784)
+            throw new ArgumentException($"the paper's sigmoid belief network models 784 pixels; the data mean has {dataMean.numel()} entries");
+        return new SigmoidBeliefNetwork(784, new[] { 200, 200, 200 }, dataMean, dtype);
+    }
+
     /// <summary>Units per stochastic layer, top first.</summary>
     public IReadOnlyList<int> LayerSizes => layerSizes;
 

@@ -72,8 +72,8 @@ public sealed record TrainingConfiguration
     public void Validate()
     {
         TrainingTasks.CheckName(Model);
-        EstimatorRegistry.Create(Estimator).ValidateParticles(Particles);
         if (Particles < 1) throw new ArgumentException($"--iw (K) must be at least 1, got {Particles}");
+        EstimatorRegistry.Create(Estimator).ValidateParticles(Particles);
         if (OuterSamples < 1) throw new ArgumentException($"--mc (M) must be at least 1, got {OuterSamples}");
         if (Steps < 1) throw new ArgumentException($"--steps must be at least 1, got {Steps}");
         if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {BatchSize}");

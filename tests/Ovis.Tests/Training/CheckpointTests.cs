@@ -9,8 +9,15 @@ namespace Ovis.Tests.Training;
 public class CheckpointTests : IDisposable
 {
     private readonly string directory = Directory.CreateTempSubdirectory("ovis-checkpoint-").FullName;
+    private readonly int threads = get_num_threads();
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public CheckpointTests() => set_num_threads(1);
+
+    public void Dispose()
+    {
+        set_num_threads(threads);
+        Directory.Delete(directory, recursive: true);
+    }
 
     /// <summary>A model, its optimiser, the run generator and the task, as the trainer holds them.</summary>
     private sealed class Run : IDisposable

@@ -7,8 +7,16 @@ namespace Ovis.Tests.Training;
 public class TrainerTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("ovis-trainer-").FullName;
+    private readonly int threads = TorchSharp.torch.get_num_threads();
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    // One intra-op thread, as `ovis train` uses by default: these tiny models only lose time to thread contention.
+    public TrainerTests() => TorchSharp.torch.set_num_threads(1);
+
+    public void Dispose()
+    {
+        TorchSharp.torch.set_num_threads(threads);
+        Directory.Delete(root, recursive: true);
+    }
 
     private static readonly TrainingConfiguration Small = new()
     {

@@ -25,8 +25,8 @@ public sealed record CheckpointState
 
 /// <summary>
 /// Atomic checkpoints (one file, <c>checkpoint.bin</c>): the scalar state as JSON, the model's parameters and
-/// buffers, every optimiser's state (in a fixed order of names), the random generator's state and the data stream's
-/// position. Written to a temporary file, flushed to disk and renamed over the previous checkpoint, so a run killed at
+/// buffers, every optimiser's state (in a fixed order of names), the random generator's state, the data stream's
+/// position and the parameters an estimator owns (a neural baseline). Written to a temporary file, flushed to disk and renamed over the previous checkpoint, so a run killed at
 /// any moment leaves either the old or the new checkpoint, never a partial one.
 /// </summary>
 public static class Checkpoint
@@ -38,7 +38,7 @@ public static class Checkpoint
 
     /// <summary>Write a checkpoint atomically to <paramref name="path"/>.</summary>
     public static void Write(string path, CheckpointState state, nn.Module model, IReadOnlyList<(string name, TorchSharp.Modules.OptimizerHelper optimizer)> optimizers,
-                             Generator generator, TrainingTask task)
+                             Generator generator, TrainingTask task, IReadOnlyList<TorchSharp.Modules.Parameter>? estimatorParameters = null)
     {
         var temporary = path + ".tmp";
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
@@ -61,6 +61,9 @@ public static class Checkpoint
                     writer.Write(bytes);
                 }
                 task.SaveState(writer);
+                var own = estimatorParameters ?? Array.Empty<TorchSharp.Modules.Parameter>();
+                writer.Write(own.Count);
+                foreach (var parameter in own) parameter.Save(writer);
                 writer.Write(Magic);
             }
             stream.Flush(flushToDisk: true);
@@ -70,7 +73,7 @@ public static class Checkpoint
 
     /// <summary>Read a checkpoint into the given model, optimisers, generator and task, and return its scalar state.</summary>
     public static CheckpointState Read(string path, nn.Module model, IReadOnlyList<(string name, TorchSharp.Modules.OptimizerHelper optimizer)> optimizers,
-                                       Generator generator, TrainingTask task)
+                                       Generator generator, TrainingTask task, IReadOnlyList<TorchSharp.Modules.Parameter>? estimatorParameters = null)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
@@ -90,6 +93,10 @@ public static class Checkpoint
         using (var generatorState = tensor(bytes))
             generator.set_state(generatorState);
         task.LoadState(reader);
+        var own = estimatorParameters ?? Array.Empty<TorchSharp.Modules.Parameter>();
+        if (reader.ReadInt32() != own.Count) throw new InvalidDataException($"{path} holds a different number of estimator parameters than the run");
+        using (no_grad())
+            foreach (var parameter in own) parameter.Load(reader);
         if (reader.ReadString() != Magic) throw new InvalidDataException($"{path} is truncated or corrupt");
         return state;
     }

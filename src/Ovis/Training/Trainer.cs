@@ -37,6 +37,7 @@ public sealed class Trainer : IDisposable
     private readonly OptimizerSet optimizers = new();
     private readonly Tensor heldOut;            // [N_eval, ...]
     private readonly Tensor gradientBatch;      // [B_grad, ...]
+    private readonly IReadOnlyList<TorchSharp.Modules.Parameter> estimatorParameters;
     private readonly AlphaSchedule alphaSchedule;
     private readonly LearningRateSchedule learningRateSchedule;
 
@@ -53,7 +54,8 @@ public sealed class Trainer : IDisposable
         if (estimator.RequiresReparameterization && !task.Model.CanReparameterize)
             throw new NotSupportedException($"estimator '{estimator.Id}' needs reparameterised samples; model '{configuration.Model}' has discrete latents");
         optimizers.Add("model", task.Model.AllParameters(), configuration.LearningRate);
-        if (estimator is IEstimatorWithParameters own) optimizers.Add("estimator", own.EstimatorParameters(), configuration.LearningRate);
+        estimatorParameters = estimator is IEstimatorWithParameters own ? own.EstimatorParameters() : Array.Empty<TorchSharp.Modules.Parameter>();
+        optimizers.Add("estimator", estimatorParameters, configuration.LearningRate);
         using (var heldOutGenerator = new Generator(unchecked(configuration.Seed + HeldOutStream)))
             heldOut = task.HeldOutBatch(configuration.EvaluationBatchSize, heldOutGenerator);
         using (var gradientBatchGenerator = new Generator(unchecked(configuration.Seed + GradientStream)))
@@ -97,7 +99,7 @@ public sealed class Trainer : IDisposable
         var checkpointPath = Path.Combine(directory, Checkpoint.FileName);
         CheckpointState? state = null;
         if (resume && File.Exists(checkpointPath))
-            state = Checkpoint.Read(checkpointPath, task.Model, optimizers.Optimizers, generator, task);
+            state = Checkpoint.Read(checkpointPath, task.Model, optimizers.Optimizers, generator, task, estimatorParameters);
         else
             File.WriteAllText(Path.Combine(directory, ConfigurationFile), configuration.ToJson());
 
@@ -128,7 +130,7 @@ public sealed class Trainer : IDisposable
                     {
                         Step = step, Offsets = offsets, TrainingSums = new(sums), TrainingCount = count,
                         ElapsedSeconds = elapsedBefore + clock.Elapsed.TotalSeconds,
-                    }, task.Model, optimizers.Optimizers, generator, task);
+                    }, task.Model, optimizers.Optimizers, generator, task, estimatorParameters);
                 }
                 Progress?.Report(step, note, force: last);
             }

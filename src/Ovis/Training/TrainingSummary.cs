@@ -5,7 +5,7 @@ namespace Ovis.Training;
 
 /// <summary>
 /// What a finished (or failed) run reports in <c>DIR/summary.json</c>, the contract read by the experiment runner:
-/// status, steps, wall time and speed, and per metric its final, minimum and maximum over the evaluations.
+/// status, steps, wall time and speed, and per metric its final, minimum, maximum and mean over the evaluations.
 /// </summary>
 public sealed record TrainingSummary
 {
@@ -33,6 +33,8 @@ public sealed record TrainingSummary
     public Dictionary<string, double?> Min { get; init; } = new();
     /// <summary>Maximum over the evaluations, per metric.</summary>
     public Dictionary<string, double?> Max { get; init; } = new();
+    /// <summary>Mean over the evaluations, per metric (e.g. the training-average SNR of experiments.md §1.6).</summary>
+    public Dictionary<string, double?> Mean { get; init; } = new();
     /// <summary>Why TensorBoard files are missing, or null.</summary>
     public string? TensorBoard { get; init; }
 
@@ -64,13 +66,15 @@ public sealed record TrainingSummary
         var keys = records.SelectMany(r => r.metrics.Keys).Distinct().ToArray();
         var min = new Dictionary<string, double?>();
         var max = new Dictionary<string, double?>();
+        var mean = new Dictionary<string, double?>();
         foreach (var key in keys)
         {
             var values = records.Where(r => r.metrics.TryGetValue(key, out var v) && double.IsFinite(v)).Select(r => r.metrics[key]).ToArray();
             min[key] = values.Length == 0 ? null : values.Min();
             max[key] = values.Length == 0 ? null : values.Max();
+            mean[key] = values.Length == 0 ? null : values.Average();
         }
-        return this with { Final = final, Min = min, Max = max, Evaluations = records.Count };
+        return this with { Final = final, Min = min, Max = max, Mean = mean, Evaluations = records.Count };
     }
 
     /// <summary>Write summary.json atomically.</summary>

@@ -14,7 +14,7 @@ namespace Ovis.Cli.Commands;
 public static class TrainCommand
 {
     /// <summary>Steps of the embedded default run.</summary>
-    public const long DefaultSteps = 20000;
+    public const long DefaultSteps = 25000;
 
     /// <summary>Build the command.</summary>
     public static Command Create()
@@ -108,7 +108,7 @@ public static class TrainCommand
             Progress = new ProgressReporter(Console.Out, interactive: !Console.IsOutputRedirected, configuration.Steps),
         };
         var summary = trainer.Run(resume);
-        if (summary.TensorBoard is not null) Console.WriteLine($"warning: {summary.TensorBoard}");
+        if (summary.TensorBoardError is not null) Console.WriteLine($"warning: {summary.TensorBoardError}");
 
         var table = new TextTable("metric", "final", "min", "max");
         foreach (var (key, value) in summary.Final)

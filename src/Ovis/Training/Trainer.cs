@@ -151,7 +151,7 @@ public sealed class Trainer : IDisposable
         => new TrainingSummary
         {
             Status = status, Error = error, Model = configuration.Model, Estimator = estimator.Id, Seed = configuration.Seed,
-            Steps = step, ElapsedSeconds = elapsed, StepsPerSecond = rate, TensorBoard = tensorBoardError,
+            Steps = step, ElapsedSeconds = elapsed, StepsPerSecond = rate, TensorBoardError = tensorBoardError,
         }.WithMetrics(TrainingSummary.ReadRecords(Path.Combine(directory, MetricsLog.JsonlFile)));
 
     /// <summary>One optimisation step at global step t (before its increment).</summary>

@@ -36,7 +36,7 @@ public sealed record TrainingSummary
     /// <summary>Mean over the evaluations, per metric (e.g. the training-average SNR of experiments.md §1.6).</summary>
     public Dictionary<string, double?> Mean { get; init; } = new();
     /// <summary>Why TensorBoard files are missing, or null.</summary>
-    public string? TensorBoard { get; init; }
+    public string? TensorBoardError { get; init; }
 
     /// <summary>JSON options of summary.json.</summary>
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };

@@ -34,11 +34,11 @@ public static class TrainCommand
         var warmup = new Option<long>("--warmup") { Description = "warm-up period in steps (0: no warm-up)", DefaultValueFactory = _ => defaults.Warmup };
         var warmupMode = new Option<string>("--warmup-mode") { Description = "log or linear", DefaultValueFactory = _ => "log" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the model initialisation, data and particles", DefaultValueFactory = _ => defaults.Seed };
-        var evalEvery = new Option<long>("--eval-every") { Description = "evaluate every this many steps", DefaultValueFactory = _ => 500L };
+        var evalEvery = new Option<long>("--eval-every") { Description = "evaluate every this many steps", DefaultValueFactory = _ => defaults.EvaluateEvery };
         var evalIw = new Option<int>("--eval-iw") { Description = "K of the evaluation bound (α = 0)", DefaultValueFactory = _ => defaults.EvaluationParticles };
         var evalBatch = new Option<int>("--eval-batch-size") { Description = "held-out points of the evaluation", DefaultValueFactory = _ => defaults.EvaluationBatchSize };
-        var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "checkpoint every this many steps (0: only at the end)", DefaultValueFactory = _ => 2000L };
-        var gradEvery = new Option<long>("--grad-every") { Description = "φ-gradient SNR every this many steps, a multiple of --eval-every (0: off)", DefaultValueFactory = _ => 2000L };
+        var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "checkpoint every this many steps (0: only at the end)", DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var gradEvery = new Option<long>("--grad-every") { Description = "φ-gradient SNR every this many steps, a multiple of --eval-every (0: off)", DefaultValueFactory = _ => defaults.GradientEvery };
         var gradSamples = new Option<int>("--grad-samples") { Description = "gradient draws per SNR measurement", DefaultValueFactory = _ => defaults.GradientSamples };
         var output = new Option<string?>("--out") { Description = "run directory (default runs/<timestamp>-<model>-<estimator>)" };
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint, with its stored configuration" };
@@ -115,7 +115,7 @@ public static class TrainCommand
             table.Add(key, Format(value), Format(summary.Min.GetValueOrDefault(key)), Format(summary.Max.GetValueOrDefault(key)));
         table.Write(Console.Out);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{summary.Steps} steps in {summary.ElapsedSeconds:F1} s; this session {summary.StepsPerSecond:F0} steps/s (evaluations included)"));
+            $"{summary.Steps} steps in {summary.ElapsedSeconds:F1} s; this session {summary.StepsPerSecond:F0} steps/s, {summary.StepsPerCpuSecond:F0} steps per CPU second (evaluations included)"));
 
         var keys = configuration.Model == "gmm"
             ? new[] { GaussianMixtureTask.PosteriorErrorKey, GaussianMixtureTask.PriorErrorKey }

@@ -109,6 +109,7 @@ public sealed class Trainer : IDisposable
         long count = state?.TrainingCount ?? 0;
         double elapsedBefore = state?.ElapsedSeconds ?? 0;
         var clock = Stopwatch.StartNew();
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         long sessionStart = step;
         string note = "";
         try
@@ -142,7 +143,9 @@ public sealed class Trainer : IDisposable
         }
         double sessionSeconds = clock.Elapsed.TotalSeconds;
         double rate = sessionSeconds > 0 ? (step - sessionStart) / sessionSeconds : 0;
-        var summary = Summary("completed", null, step, elapsedBefore + sessionSeconds, rate, log.TensorBoardError);
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
+        var summary = Summary("completed", null, step, elapsedBefore + sessionSeconds, rate, log.TensorBoardError)
+                      with { StepsPerCpuSecond = cpuSeconds > 0 ? (step - sessionStart) / cpuSeconds : 0 };
         summary.Write(Path.Combine(directory, SummaryFile));
         return summary;
     }

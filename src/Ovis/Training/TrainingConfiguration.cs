@@ -41,15 +41,15 @@ public sealed record TrainingConfiguration
     /// <summary>The run's seed (model initialisation, data and particles).</summary>
     public ulong Seed { get; init; } = 1;
     /// <summary>Evaluate every this many steps (and at step 0 and at the end).</summary>
-    public long EvaluateEvery { get; init; } = 100;
+    public long EvaluateEvery { get; init; } = 500;
     /// <summary>K of the evaluation bound L_K (α = 0).</summary>
     public int EvaluationParticles { get; init; } = 100;
     /// <summary>Held-out points of the evaluation batch.</summary>
     public int EvaluationBatchSize { get; init; } = 1000;
     /// <summary>Write a checkpoint every this many steps (and at the end); 0 only at the end.</summary>
-    public long CheckpointEvery { get; init; } = 1000;
+    public long CheckpointEvery { get; init; } = 2000;
     /// <summary>Gradient SNR every this many steps (a multiple of <see cref="EvaluateEvery"/>); 0 disables it.</summary>
-    public long GradientEvery { get; init; } = 1000;
+    public long GradientEvery { get; init; } = 2000;
     /// <summary>N, gradient draws per SNR measurement.</summary>
     public int GradientSamples { get; init; } = 100;
     /// <summary>Data points of the gradient-analysis batch.</summary>

@@ -25,6 +25,9 @@ public sealed record TrainingSummary
     public double ElapsedSeconds { get; init; }
     /// <summary>Steps per second of the last session (evaluations included).</summary>
     public double StepsPerSecond { get; init; }
+    /// <summary>Steps per second of process CPU time in the last session (evaluations included): the speed with the
+    /// wait for a shared CPU taken out.</summary>
+    public double StepsPerCpuSecond { get; init; }
     /// <summary>Number of evaluation records.</summary>
     public int Evaluations { get; init; }
     /// <summary>Metrics of the last evaluation.</summary>

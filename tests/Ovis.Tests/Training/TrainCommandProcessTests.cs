@@ -69,6 +69,11 @@ public class TrainCommandProcessTests : IDisposable
         Assert.Equal(File.ReadAllText(Path.Combine(whole, MetricsLog.JsonlFile)), File.ReadAllText(Path.Combine(killed, MetricsLog.JsonlFile)));
         Assert.Equal(File.ReadAllText(Path.Combine(whole, MetricsLog.CsvFile)), File.ReadAllText(Path.Combine(killed, MetricsLog.CsvFile)));
         Assert.Equal(31, File.ReadAllLines(Path.Combine(killed, MetricsLog.JsonlFile)).Length);
+
+        // a resumed run keeps its stored configuration: changing a training option is a usage error
+        var (changedCode, _, changedError) = Run("train", "--resume", "--out", killed, "--iw", "7");
+        Assert.Equal(2, changedCode);
+        Assert.Contains("--iw", changedError);
     }
 
     private static string ReadShared(string path)
@@ -99,7 +104,7 @@ public class TrainCommandProcessTests : IDisposable
     }
 
     [Fact]
-    public void ResumeRejectsChangedOptions()
+    public void ResumeNeedsARunDirectory()
     {
         var (code, _, stderr) = Run("train", "--resume", "--out", Path.Combine(root, "missing"));
         Assert.Equal(2, code);

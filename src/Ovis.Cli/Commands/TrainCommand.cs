@@ -14,7 +14,7 @@ namespace Ovis.Cli.Commands;
 public static class TrainCommand
 {
     /// <summary>Steps of the embedded default run.</summary>
-    public const long DefaultSteps = 25000;
+    public const long DefaultSteps = 24000;
 
     /// <summary>Build the command.</summary>
     public static Command Create()

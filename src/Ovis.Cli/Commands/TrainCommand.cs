@@ -40,13 +40,14 @@ public static class TrainCommand
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "checkpoint every this many steps (0: only at the end)", DefaultValueFactory = _ => defaults.CheckpointEvery };
         var gradEvery = new Option<long>("--grad-every") { Description = "φ-gradient SNR every this many steps, a multiple of --eval-every (0: off)", DefaultValueFactory = _ => defaults.GradientEvery };
         var gradSamples = new Option<int>("--grad-samples") { Description = "gradient draws per SNR measurement", DefaultValueFactory = _ => defaults.GradientSamples };
+        var gradBatch = new Option<int>("--grad-batch-size") { Description = "held-out points of the gradient analysis", DefaultValueFactory = _ => defaults.GradientBatchSize };
         var output = new Option<string?>("--out") { Description = "run directory (default runs/<timestamp>-<model>-<estimator>)" };
         var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint, with its stored configuration" };
         var device = new Option<string>("--device") { Description = "cpu (cuda needs a CUDA build of TorchSharp)", DefaultValueFactory = _ => "cpu" };
         var threads = new Option<int>("--threads") { Description = "intra-op threads; 1 (the default) is fastest for these small models, and parallel runs do not compete", DefaultValueFactory = _ => 1 };
 
         var trainingOptions = new Option[] { model, estimator, iw, mc, steps, batch, lr, lrReduce, lrFactor, alpha, alphaInit, warmup, warmupMode, seed,
-                                             evalEvery, evalIw, evalBatch, checkpointEvery, gradEvery, gradSamples };
+                                             evalEvery, evalIw, evalBatch, checkpointEvery, gradEvery, gradSamples, gradBatch };
         var command = new Command("train", "Train a model with one gradient estimator; writes metrics.jsonl/csv, TensorBoard events, checkpoints, summary.json and a training-curve PNG");
         foreach (var option in trainingOptions.Concat(new Option[] { output, resume, device, threads })) command.Options.Add(option);
 
@@ -79,7 +80,7 @@ public static class TrainCommand
                     Alpha = parse.GetValue(alpha), AlphaInit = parse.GetValue(alphaInit), Warmup = parse.GetValue(warmup),
                     WarmupMode = AlphaSchedule.ParseMode(parse.GetValue(warmupMode)!), Seed = parse.GetValue(seed),
                     EvaluateEvery = parse.GetValue(evalEvery), EvaluationParticles = parse.GetValue(evalIw), EvaluationBatchSize = parse.GetValue(evalBatch),
-                    CheckpointEvery = parse.GetValue(checkpointEvery), GradientEvery = parse.GetValue(gradEvery), GradientSamples = parse.GetValue(gradSamples),
+                    CheckpointEvery = parse.GetValue(checkpointEvery), GradientEvery = parse.GetValue(gradEvery), GradientSamples = parse.GetValue(gradSamples), GradientBatchSize = parse.GetValue(gradBatch),
                     Device = parse.GetValue(device)!,
                 };
                 configuration.Validate();

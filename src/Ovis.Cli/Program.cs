@@ -11,7 +11,15 @@ public static class Program
     public static int Main(string[] args)
     {
         OvisRuntime.Initialize();
-        return BuildRoot().Parse(args).Invoke();
+        var root = BuildRoot();
+        var parse = root.Parse(args);
+        // A malformed option of a subcommand is a usage error: one line on stderr and exit code 2 (CommandRunner).
+        if (parse.Errors.Count > 0 && parse.CommandResult.Command != root)
+        {
+            Console.Error.WriteLine($"ovis {parse.CommandResult.Command.Name}: {parse.Errors[0].Message} (see ovis {parse.CommandResult.Command.Name} --help)");
+            return CommandRunner.UsageError;
+        }
+        return parse.Invoke();
     }
 
     /// <summary>The root command with every subcommand (one class per command in <c>Commands/</c>).</summary>
@@ -23,6 +31,7 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(ExperimentCommand.Create());
         root.Subcommands.Add(DataCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         return root;
     }
 }

@@ -239,6 +239,10 @@ public sealed class ExactOracle
     /// <summary>∂ values[i…] / ∂ parameters, flattened: [values.shape…, P] (one backward pass per entry; small models only).</summary>
     private static Tensor Jacobian(Tensor values, Parameter[] parameters)
     {
+        // A density that depends on no parameter (e.g. the GMM's fixed likelihood) has a zero Jacobian; autograd
+        // would abort the process on it.
+        if (!values.requires_grad)
+            return zeros(values.shape.Append(parameters.Sum(p => p.numel())).ToArray(), dtype: float64);
         var flat = values.reshape(-1);
         long count = flat.shape[0];
         var rows = new Tensor[count];

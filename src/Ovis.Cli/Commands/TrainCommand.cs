@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using Ovis.Runtime;
+using Ovis.Training;
+
+namespace Ovis.Cli.Commands;
+
+/// <summary>
+/// <c>ovis train</c>: train a model with one estimator (experiments.md §1.3–1.5) and write metrics.jsonl, metrics.csv,
+/// TensorBoard event files, checkpoints, summary.json and a training-curve PNG to the run directory. Without options
+/// it runs the embedded default: the GMM of paper Figure 2 with ovis-gamma1, K = 20, batch 100, lr 1e−3, for
+/// <see cref="DefaultSteps"/> steps (about two to three minutes on two cores).
+/// </summary>
+public static class TrainCommand
+{
+    /// <summary>Steps of the embedded default run.</summary>
+    public const long DefaultSteps = 24000;
+
+    /// <summary>Build the command.</summary>
+    public static Command Create()
+    {
+        var defaults = new TrainingConfiguration();
+        var model = new Option<string>("--model") { Description = "model: " + string.Join(", ", TrainingTasks.Names), DefaultValueFactory = _ => defaults.Model };
+        var estimator = new Option<string>("--estimator") { Description = "estimator id (see ovis estimators)", DefaultValueFactory = _ => defaults.Estimator };
+        var iw = new Option<int>("--iw") { Description = "K, particles of the training bound", DefaultValueFactory = _ => defaults.Particles };
+        var mc = new Option<int>("--mc") { Description = "M, outer samples", DefaultValueFactory = _ => defaults.OuterSamples };
+        var steps = new Option<long>("--steps") { Description = "training steps", DefaultValueFactory = _ => DefaultSteps };
+        var batch = new Option<int>("--batch-size") { Description = "mini-batch size", DefaultValueFactory = _ => defaults.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var lrReduce = new Option<string>("--lr-reduce-at") { Description = "comma-separated steps at which the learning rate is multiplied by --lr-reduce-factor", DefaultValueFactory = _ => "" };
+        var lrFactor = new Option<double>("--lr-reduce-factor") { Description = "learning-rate reduction factor in (0, 1]", DefaultValueFactory = _ => defaults.LearningRateFactor };
+        var alpha = new Option<double>("--alpha") { Description = "Rényi α in [0, 1): constant, or the end value of the warm-up", DefaultValueFactory = _ => defaults.Alpha };
+        var alphaInit = new Option<double>("--alpha-init") { Description = "α at the start of the warm-up", DefaultValueFactory = _ => defaults.AlphaInit };
+        var warmup = new Option<long>("--warmup") { Description = "warm-up period in steps (0: no warm-up)", DefaultValueFactory = _ => defaults.Warmup };
+        var warmupMode = new Option<string>("--warmup-mode") { Description = "log or linear", DefaultValueFactory = _ => "log" };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the model initialisation, data and particles", DefaultValueFactory = _ => defaults.Seed };
+        var evalEvery = new Option<long>("--eval-every") { Description = "evaluate every this many steps", DefaultValueFactory = _ => defaults.EvaluateEvery };
+        var evalIw = new Option<int>("--eval-iw") { Description = "K of the evaluation bound (α = 0)", DefaultValueFactory = _ => defaults.EvaluationParticles };
+        var evalBatch = new Option<int>("--eval-batch-size") { Description = "held-out points of the evaluation", DefaultValueFactory = _ => defaults.EvaluationBatchSize };
+        var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "checkpoint every this many steps (0: only at the end)", DefaultValueFactory = _ => defaults.CheckpointEvery };
+        var gradEvery = new Option<long>("--grad-every") { Description = "φ-gradient SNR every this many steps, a multiple of --eval-every (0: off)", DefaultValueFactory = _ => defaults.GradientEvery };
+        var gradSamples = new Option<int>("--grad-samples") { Description = "gradient draws per SNR measurement", DefaultValueFactory = _ => defaults.GradientSamples };
+        var gradBatch = new Option<int>("--grad-batch-size") { Description = "held-out points of the gradient analysis", DefaultValueFactory = _ => defaults.GradientBatchSize };
+        var output = new Option<string?>("--out") { Description = "run directory (default runs/<timestamp>-<model>-<estimator>)" };
+        var resume = new Option<bool>("--resume") { Description = "continue the run in --out from its last checkpoint, with its stored configuration" };
+        var device = new Option<string>("--device") { Description = "cpu (cuda needs a CUDA build of TorchSharp)", DefaultValueFactory = _ => "cpu" };
+        var threads = new Option<int>("--threads") { Description = "intra-op threads; 1 (the default) is fastest for these small models, and parallel runs do not compete", DefaultValueFactory = _ => 1 };
+
+        var trainingOptions = new Option[] { model, estimator, iw, mc, steps, batch, lr, lrReduce, lrFactor, alpha, alphaInit, warmup, warmupMode, seed,
+                                             evalEvery, evalIw, evalBatch, checkpointEvery, gradEvery, gradSamples, gradBatch };
+        var command = new Command("train", "Train a model with one gradient estimator; writes metrics.jsonl/csv, TensorBoard events, checkpoints, summary.json and a training-curve PNG");
+        foreach (var option in trainingOptions.Concat(new Option[] { output, resume, device, threads })) command.Options.Add(option);
+
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            int threadCount = parse.GetValue(threads);
+            if (threadCount < 1) throw new ArgumentException($"--threads must be at least 1, got {threadCount}");
+            OvisRuntime.Initialize(threadCount);
+            OvisRuntime.ResolveDevice(parse.GetValue(device)!);
+            TrainingConfiguration configuration;
+            string directory;
+            bool resuming = parse.GetValue(resume);
+            if (resuming)
+            {
+                directory = parse.GetValue(output) ?? throw new ArgumentException("--resume needs --out DIR, the run directory to continue");
+                var stored = Path.Combine(directory, Trainer.ConfigurationFile);
+                if (!File.Exists(stored)) throw new FileNotFoundException($"--resume: {stored} does not exist; is --out a run directory?");
+                var given = trainingOptions.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
+                if (given.Length > 0)
+                    throw new ArgumentException($"--resume continues with the stored configuration; drop {string.Join(", ", given)}");
+                configuration = TrainingConfiguration.FromJson(File.ReadAllText(stored)) with { Device = parse.GetValue(device)! };
+            }
+            else
+            {
+                configuration = new TrainingConfiguration
+                {
+                    Model = parse.GetValue(model)!, Estimator = parse.GetValue(estimator)!, Particles = parse.GetValue(iw), OuterSamples = parse.GetValue(mc),
+                    Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
+                    LearningRateReductions = ParseSteps(parse.GetValue(lrReduce)!), LearningRateFactor = parse.GetValue(lrFactor),
+                    Alpha = parse.GetValue(alpha), AlphaInit = parse.GetValue(alphaInit), Warmup = parse.GetValue(warmup),
+                    WarmupMode = AlphaSchedule.ParseMode(parse.GetValue(warmupMode)!), Seed = parse.GetValue(seed),
+                    EvaluateEvery = parse.GetValue(evalEvery), EvaluationParticles = parse.GetValue(evalIw), EvaluationBatchSize = parse.GetValue(evalBatch),
+                    CheckpointEvery = parse.GetValue(checkpointEvery), GradientEvery = parse.GetValue(gradEvery), GradientSamples = parse.GetValue(gradSamples), GradientBatchSize = parse.GetValue(gradBatch),
+                    Device = parse.GetValue(device)!,
+                };
+                configuration.Validate();
+                directory = parse.GetValue(output)
+                    ?? Path.Combine("runs", $"{DateTime.Now:yyyyMMdd-HHmmss}-{configuration.Model}-{configuration.Estimator}");
+                if (File.Exists(Path.Combine(directory, Checkpoint.FileName)))
+                    throw new ArgumentException($"{directory} already holds a run; use --resume to continue it or choose another --out");
+            }
+            return Train(configuration, directory, resuming);
+        }));
+        return command;
+    }
+
+    private static long[] ParseSteps(string text)
+        => string.IsNullOrWhiteSpace(text) ? Array.Empty<long>()
+           : CommandRunner.ParseIntegers(text, "--lr-reduce-at").Select(v => (long)v).ToArray();
+
+    /// <summary>Run the training, then print the summary and write the training-curve PNG.</summary>
+    private static int Train(TrainingConfiguration configuration, string directory, bool resume)
+    {
+        Console.WriteLine($"ovis train: model {configuration.Model}, estimator {configuration.Estimator}, K = {configuration.Particles}, " +
+                          $"batch {configuration.BatchSize}, lr {configuration.LearningRate.ToString(CultureInfo.InvariantCulture)}, " +
+                          $"{configuration.Steps} steps, seed {configuration.Seed} -> {directory}{(resume ? " (resuming)" : "")}");
+        using var trainer = new Trainer(configuration, directory)
+        {
+            Progress = new ProgressReporter(Console.Out, interactive: !Console.IsOutputRedirected, configuration.Steps),
+        };
+        var summary = trainer.Run(resume);
+        if (summary.TensorBoardError is not null) Console.WriteLine($"warning: {summary.TensorBoardError}");
+
+        var table = new TextTable("metric", "final", "min", "max");
+        foreach (var (key, value) in summary.Final)
+            table.Add(key, Format(value), Format(summary.Min.GetValueOrDefault(key)), Format(summary.Max.GetValueOrDefault(key)));
+        table.Write(Console.Out);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{summary.Steps} steps in {summary.ElapsedSeconds:F1} s; this session {summary.StepsPerSecond:F0} steps/s, {summary.StepsPerCpuSecond:F0} steps per CPU second (evaluations included)"));
+
+        var keys = configuration.Model == "gmm"
+            ? new[] { GaussianMixtureTask.PosteriorErrorKey, GaussianMixtureTask.PriorErrorKey }
+            : new[] { "gaussian_toy/mse_phi", "gaussian_toy/mse_mu" };
+        var png = Path.Combine(directory, "training-curve.png");
+        TrainingCurvePlot.Write(Path.Combine(directory, MetricsLog.JsonlFile), png, keys, $"{configuration.Model}, {configuration.Estimator}, K = {configuration.Particles}, seed {configuration.Seed}");
+        Console.WriteLine($"wrote {Path.Combine(directory, MetricsLog.JsonlFile)}, {Path.Combine(directory, Trainer.SummaryFile)} and {png}");
+        return 0;
+    }
+
+    private static string Format(double? value) => value is double v ? v.ToString("G5", CultureInfo.InvariantCulture) : "-";
+}

@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using Ovis.Training;
+
+namespace Ovis.Tests.Training;
+
+[Collection("Torch")]
+public class TrainerTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("ovis-trainer-").FullName;
+    private readonly int threads = TorchSharp.torch.get_num_threads();
+
+    // One intra-op thread, as `ovis train` uses by default: these tiny models only lose time to thread contention.
+    public TrainerTests() => TorchSharp.torch.set_num_threads(1);
+
+    public void Dispose()
+    {
+        TorchSharp.torch.set_num_threads(threads);
+        Directory.Delete(root, recursive: true);
+    }
+
+    private static readonly TrainingConfiguration Small = new()
+    {
+        Model = "gmm", Estimator = "ovis-gamma1", Particles = 5, Steps = 300, BatchSize = 50, EvaluateEvery = 20,
+        EvaluationParticles = 20, EvaluationBatchSize = 200, CheckpointEvery = 100, GradientEvery = 100, GradientSamples = 5,
+        GradientBatchSize = 20, Seed = 3,
+    };
+
+    [Fact]
+    public void RunWritesTheRunnerContract()
+    {
+        var directory = Path.Combine(root, "run");
+        using (var trainer = new Trainer(Small with { Steps = 60 }, directory)) trainer.Run(resume: false);
+        var lines = File.ReadAllLines(Path.Combine(directory, MetricsLog.JsonlFile));
+        Assert.Equal(new long[] { 0, 20, 40, 60 }, lines.Select(l => JsonNode.Parse(l)!["step"]!.GetValue<long>()).ToArray());
+        var last = JsonNode.Parse(lines[^1])!["metrics"]!.AsObject();
+        foreach (var key in new[] { "alpha", "lr", "train:loss/L_k", "test:loss/L_k", "test:loss/ess", GaussianMixtureTask.PosteriorErrorKey, GaussianMixtureTask.PriorErrorKey })
+            Assert.True(last.ContainsKey(key), $"missing {key}");
+        Assert.False(last.ContainsKey("grads/snr"));                    // 60 is not a multiple of grad-every 100
+        Assert.True(JsonNode.Parse(lines[0])!["metrics"]!.AsObject().ContainsKey("grads/snr"));   // step 0 is
+
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, Trainer.SummaryFile)))!.AsObject();
+        Assert.Equal("completed", summary["status"]!.GetValue<string>());
+        Assert.Equal(60, summary["steps"]!.GetValue<long>());
+        Assert.Equal(4, summary["evaluations"]!.GetValue<int>());
+        Assert.True(summary["steps_per_second"]!.GetValue<double>() > 0);
+        double final = summary["final"]![GaussianMixtureTask.PosteriorErrorKey]!.GetValue<double>();
+        Assert.True(summary["min"]![GaussianMixtureTask.PosteriorErrorKey]!.GetValue<double>() <= final);
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(directory, MetricsLog.CsvFile)).Length);   // header + 4 rows
+        Assert.True(File.Exists(Path.Combine(directory, Checkpoint.FileName)));
+        Assert.True(File.Exists(Path.Combine(directory, Trainer.ConfigurationFile)));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(directory, MetricsLog.TensorBoardFolder), "events.out.tfevents.*"));
+    }
+
+    [Fact]
+    public void StoppedAndResumedRunEqualsAnUninterruptedOneBitForBit()
+    {
+        var whole = Path.Combine(root, "whole");
+        var pieces = Path.Combine(root, "pieces");
+        using (var trainer = new Trainer(Small, whole)) trainer.Run(resume: false);
+        // stop after 130 steps: the checkpoint is at 100, records 120 were written after it and must be cut off
+        using (var trainer = new Trainer(Small, pieces) { StopAfterSteps = 130 })
+            Assert.Equal("stopped", trainer.Run(resume: false).Status);
+        Assert.Contains("\"step\":120", File.ReadAllText(Path.Combine(pieces, MetricsLog.JsonlFile)));
+        using (var trainer = new Trainer(Small, pieces) { StopAfterSteps = 90 }) trainer.Run(resume: true);   // 100 → 190
+        using (var trainer = new Trainer(Small, pieces)) trainer.Run(resume: true);                            // 100 → 300
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, MetricsLog.JsonlFile)), File.ReadAllBytes(Path.Combine(pieces, MetricsLog.JsonlFile)));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, MetricsLog.CsvFile)), File.ReadAllBytes(Path.Combine(pieces, MetricsLog.CsvFile)));
+    }
+
+    [Fact]
+    public void GaussianToyTrainsAndResumesExactly()
+    {
+        var config = Small with { Model = "gaussian-toy", Estimator = "ovis-gamma0", Steps = 60, EvaluateEvery = 10, CheckpointEvery = 20, GradientEvery = 0, BatchSize = 100 };
+        var whole = Path.Combine(root, "toy-whole");
+        var pieces = Path.Combine(root, "toy-pieces");
+        using (var trainer = new Trainer(config, whole)) trainer.Run(resume: false);
+        using (var trainer = new Trainer(config, pieces) { StopAfterSteps = 35 }) trainer.Run(resume: false);
+        using (var trainer = new Trainer(config, pieces)) trainer.Run(resume: true);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, MetricsLog.JsonlFile)), File.ReadAllBytes(Path.Combine(pieces, MetricsLog.JsonlFile)));
+        var first = TrainingSummary.ReadRecords(Path.Combine(whole, MetricsLog.JsonlFile))[0].metrics["gaussian_toy/mse_phi"];
+        var last = TrainingSummary.ReadRecords(Path.Combine(whole, MetricsLog.JsonlFile))[^1].metrics["gaussian_toy/mse_phi"];
+        Assert.True(last < first, $"‖φ − φ*‖ went from {first} to {last}");
+    }
+
+    [Fact]
+    public void InconsistentConfigurationsAreRejected()
+    {
+        Assert.Contains("--grad-every", Assert.Throws<ArgumentException>(() => (Small with { GradientEvery = 150 }).Validate()).Message);
+        Assert.Contains("unknown model", Assert.Throws<ArgumentException>(() => (Small with { Model = "vae" }).Validate()).Message);
+        Assert.ThrowsAny<ArgumentException>(() => (Small with { Estimator = "ovis-gamma2" }).Validate());
+        Assert.Contains("--iw", Assert.Throws<ArgumentException>(() => (Small with { Particles = 0 }).Validate()).Message);
+    }
+}

@@ -161,6 +161,8 @@ public sealed class ExactOracle
     public EstimatorMoments Moments(GradientEstimator estimator, EstimatorSettings settings)
     {
         if (settings.OuterSamples != 1) throw new ArgumentException("the exact oracle enumerates M = 1");
+        if (estimator.RequiresReparameterization)
+            throw new NotSupportedException($"estimator '{estimator.Id}' needs reparameterised samples; the exact oracle enumerates discrete latents, which have no path gradient");
         estimator.ValidateParticles(settings.Particles);
         int perDraw = estimator.ParticlesPerDraw(settings.Particles);
         var parameters = AllParameters;

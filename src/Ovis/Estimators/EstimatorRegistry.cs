@@ -52,6 +52,16 @@ public static class EstimatorRegistry
             "OVIS_MC with S = max(1, ⌊y·K⌋), y in (0, 1), taken out of the K budget (the budget analysis) or extra with -exclusive",
             new Regex($@"^ovis-S{Number}K(-exclusive)?$", RegexOptions.CultureInvariant),
             m => new OvisMonteCarlo(ParseNumber(m.Groups[1].Value, "y"), m.Groups[2].Success ? AuxiliaryParticles.Exclusive : AuxiliaryParticles.Inclusive)));
+        Register(new("pathwise", "pathwise", "reparameterised gradient of mean_m L_K with the given (M, K); needs a reparameterisable model",
+            Exact("pathwise"), _ => new Pathwise()));
+        Register(new("pathwise-iwae", "pathwise-iwae", "reparameterised gradient of one IWAE bound over M·K particles (M := 1, K := M·K)",
+            Exact("pathwise-iwae"), _ => new PathwiseIwae()));
+        Register(new("pathwise-vae", "pathwise-vae", "reparameterised ELBO gradient averaged over M·K samples (K := 1, M := M·K)",
+            Exact("pathwise-vae"), _ => new PathwiseVae()));
+        Register(new("stl", "stl", "IWAE sticking-the-landing: pathwise with q's parameters detached in log q (biased for K > 1)",
+            Exact("stl"), _ => new StickingTheLanding()));
+        Register(new("dreg", "dreg", "IWAE-DReG, doubly reparameterised (hook-free; single latent layer)",
+            Exact("dreg"), _ => new DoublyReparameterized()));
     }
 
     /// <summary>Every accepted form, in registration order.</summary>

@@ -155,6 +155,25 @@ public sealed class ExactOracle
     }
 
     /// <summary>
+    /// −∇_φ KL(p(z|x) ‖ q(z|x)) = E_{p(z|x)}[∇_φ log q(z|x)] (batch mean), by enumerating z with the exact posterior
+    /// p(z|x) ∝ p(x, z): the limit of the RWS wake-φ direction as K → ∞ (estimators.md §4.6).
+    /// </summary>
+    public double[] PosteriorKlGradient()
+    {
+        using var scope = NewDisposeScope();
+        var sum = new double[phiSize];
+        for (long b = 0; b < DataPoints; b++)
+        {
+            var densities = ConfigurationDensities(Point(b));
+            var logJoint = densities.LogJoint()[0].detach();                                       // [C]
+            var posterior = (logJoint - logJoint.logsumexp(0L, false)).exp();                      // p(z|x), [C]
+            var objective = (posterior * densities.TotalLogPosterior()[0]).sum();
+            Accumulate(sum, Flatten(torch.autograd.grad(new[] { objective }, phi, allow_unused: true), phi));
+        }
+        return Scale(sum, 1.0 / DataPoints);
+    }
+
+    /// <summary>
     /// The exact mean and total variance of an estimator's gradient of the batch-mean loss, by enumerating every
     /// joint draw of its particles (K, or K + S for exclusive OVIS_MC) at each data point, with M = 1.
     /// </summary>

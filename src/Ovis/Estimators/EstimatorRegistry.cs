@@ -62,6 +62,10 @@ public static class EstimatorRegistry
             Exact("stl"), _ => new StickingTheLanding()));
         Register(new("dreg", "dreg", "IWAE-DReG, doubly reparameterised (hook-free; single latent layer)",
             Exact("dreg"), _ => new DoublyReparameterized()));
+        Register(new("wake-wake", "wake-wake", "reweighted wake-sleep, wake-φ: φ follows Σ_k v_k ∇log q(z_k|x), θ follows ∇L_K",
+            Exact("wake-wake"), _ => new WakeWake()));
+        Register(new("wake-sleep", "wake-sleep", "reweighted wake-sleep, sleep-φ on B·M·K samples from p(z)p(x|z); needs a generative sampler",
+            Exact("wake-sleep"), _ => new WakeSleep()));
     }
 
     /// <summary>Every accepted form, in registration order.</summary>

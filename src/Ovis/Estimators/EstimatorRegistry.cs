@@ -66,7 +66,20 @@ public static class EstimatorRegistry
             Exact("wake-wake"), _ => new WakeWake()));
         Register(new("wake-sleep", "wake-sleep", "reweighted wake-sleep, sleep-φ on B·M·K samples from p(z)p(x|z); needs a generative sampler",
             Exact("wake-sleep"), _ => new WakeSleep()));
+        Register(new("tvo[-part{P}][-beta{n}][-config1|-config2][-left|-right|-trapz]", "tvo-part5-beta2",
+            "thermodynamic variational objective: P intervals (default 2), λ_1 = 10^−n (default n = 10) or from K (config1/2), Riemann rule (default left)",
+            new Regex(@"^tvo(?:-part(\d+))?(?:-beta(\d+))?(-config1|-config2)?(-left|-right|-trapz)?$", RegexOptions.CultureInvariant),
+            m => new ThermodynamicVariationalObjective(
+                m.Groups[1].Success ? ParseWhole(m.Groups[1].Value, "P") : 2,
+                m.Groups[2].Success ? ParseWhole(m.Groups[2].Value, "n") : 10,
+                m.Groups[3].Value switch { "-config1" => ThermodynamicSchedule.Config1, "-config2" => ThermodynamicSchedule.Config2, _ => ThermodynamicSchedule.Fixed },
+                m.Groups[4].Value switch { "-right" => RiemannRule.Right, "-trapz" => RiemannRule.Trapezoid, _ => RiemannRule.Left },
+                m.Value)));
     }
+
+    private static int ParseWhole(string text, string name)
+        => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value : throw new ArgumentException($"{name} = '{text}' is not a whole number");
 
     /// <summary>Every accepted form, in registration order.</summary>
     public static IReadOnlyList<EstimatorForm> Forms => forms;

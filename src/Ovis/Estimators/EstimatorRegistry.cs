@@ -75,6 +75,9 @@ public static class EstimatorRegistry
                 m.Groups[3].Value switch { "-config1" => ThermodynamicSchedule.Config1, "-config2" => ThermodynamicSchedule.Config2, _ => ThermodynamicSchedule.Fixed },
                 m.Groups[4].Value switch { "-right" => RiemannRule.Right, "-trapz" => RiemannRule.Trapezoid, _ => RiemannRule.Left },
                 m.Value)));
+        Register(new("reinforce-baseline", "reinforce-baseline",
+            "REINFORCE with a learned neural baseline b_ψ(x) (tanh MLP, 64 hidden units), fitted by mean_k (b − d_k)²; train ψ with its own Adam (lr 5e-3)",
+            Exact("reinforce-baseline"), _ => new ReinforceBaseline()));
     }
 
     private static int ParseWhole(string text, string name)

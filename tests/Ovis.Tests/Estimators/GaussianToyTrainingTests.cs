@@ -39,7 +39,7 @@ public class GaussianToyTrainingTests(ITestOutputHelper output)
         var estimator = EstimatorRegistry.Create(id);
         // REINFORCE's learning signal at the U[1.5, 2.5) initialisation is ≈ −150 to −250 and its φ-steps are noise
         // there (plain reinforce moves L_20 from −156.3 to −158.9 in this run), and a baseline with lr 5e-3 cannot
-        // follow such a signal in 150 steps. Start reinforce-baseline from the perturbed optimum (Fig. 1's set-up).
+        // follow such a signal in 100 steps. Start reinforce-baseline from the perturbed optimum (Fig. 1's set-up).
         if (estimator is ReinforceBaseline)
         {
             model.SetOptimum(data);
@@ -53,7 +53,7 @@ public class GaussianToyTrainingTests(ITestOutputHelper output)
         var settings = new EstimatorSettings(Particles: 5);
         double before = EvaluateBound(model, data);
         var controlVariateMse = new List<double>();
-        for (int step = 0; step < 150; step++)
+        for (int step = 0; step < 100; step++)
         {
             using var scope = NewDisposeScope();
             var index = randint(0, 64, new long[] { 8 }, generator: generator);

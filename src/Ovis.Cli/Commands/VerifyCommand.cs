@@ -48,6 +48,7 @@ public static class VerifyCommand
     public static IReadOnlyList<VerificationResult> Run(IReadOnlyList<GradientEstimator> estimators, IReadOnlyList<int> ks, IReadOnlyList<double> alphas, ulong seed)
     {
         using var scope = NewDisposeScope();
+        manual_seed((long)seed);   // estimators with their own networks (reinforce-baseline) initialise from the global generator
         var model = TinyDiscreteModel.Create(seed);
         var verifier = new EstimatorVerifier(new ExactOracle(model, TinyDiscreteModel.Data()));
         var results = new List<VerificationResult>();

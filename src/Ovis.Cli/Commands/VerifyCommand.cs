@@ -16,7 +16,7 @@ public static class VerifyCommand
 {
     /// <summary>The estimators checked when none are named.</summary>
     public const string DefaultEstimators =
-        "reinforce,vimco-arithmetic,vimco-geometric,ovis-gamma0,ovis-gamma0.5,ovis-gamma1,ovis-gamma0-geometric,ovis-gamma1-reference,ovis-S1-exclusive,ovis-S2-exclusive,ovis-S1,ovis-S0.5K";
+        "reinforce,vimco-arithmetic,vimco-geometric,ovis-gamma0,ovis-gamma0.5,ovis-gamma1,ovis-gamma0-geometric,ovis-gamma1-reference,ovis-S1-exclusive,ovis-S2-exclusive,ovis-S1,ovis-S0.5K,wake-wake,tvo-part2,reinforce-baseline";
 
     /// <summary>Build the command.</summary>
     public static Command Create()
@@ -48,6 +48,7 @@ public static class VerifyCommand
     public static IReadOnlyList<VerificationResult> Run(IReadOnlyList<GradientEstimator> estimators, IReadOnlyList<int> ks, IReadOnlyList<double> alphas, ulong seed)
     {
         using var scope = NewDisposeScope();
+        manual_seed((long)seed);   // estimators with their own networks (reinforce-baseline) initialise from the global generator
         var model = TinyDiscreteModel.Create(seed);
         var verifier = new EstimatorVerifier(new ExactOracle(model, TinyDiscreteModel.Data()));
         var results = new List<VerificationResult>();

@@ -63,7 +63,7 @@ public sealed class EstimatorVerifier
             return new VerificationResult(estimator.Id, particles, alpha, phiBias, thetaBias, moments.PhiVariance, moments.ThetaVariance,
                 claimText, residual, residual is null ? null : residual <= Tolerance);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
             return new VerificationResult(estimator.Id, particles, alpha, double.NaN, double.NaN, double.NaN, double.NaN, claimText, null, null, e.Message);
         }

@@ -155,12 +155,68 @@ public sealed class ExactOracle
     }
 
     /// <summary>
+    /// −∇_φ KL(p(z|x) ‖ q(z|x)) = E_{p(z|x)}[∇_φ log q(z|x)] (batch mean), by enumerating z with the exact posterior
+    /// p(z|x) ∝ p(x, z): the limit of the RWS wake-φ direction as K → ∞ (estimators.md §4.6).
+    /// </summary>
+    public double[] PosteriorKlGradient()
+    {
+        using var scope = NewDisposeScope();
+        var sum = new double[phiSize];
+        for (long b = 0; b < DataPoints; b++)
+        {
+            var densities = ConfigurationDensities(Point(b));
+            var logJoint = densities.LogJoint()[0].detach();                                       // [C]
+            var posterior = (logJoint - logJoint.logsumexp(0L, false)).exp();                      // p(z|x), [C]
+            var objective = (posterior * densities.TotalLogPosterior()[0]).sum();
+            Accumulate(sum, Flatten(torch.autograd.grad(new[] { objective }, phi, allow_unused: true), phi));
+        }
+        return Scale(sum, 1.0 / DataPoints);
+    }
+
+    /// <summary>
+    /// The TVO objective Σ_j Δ_j E_{π_{λ_j}}[log w] with exact expectations over the annealed targets
+    /// π_λ(z) ∝ q(z|x)^{1−λ} p(x, z)^λ = q(z|x)·w(z)^λ (estimators.md §2.3, §4.7; α = 0, β_KL = 1), and its gradient by
+    /// autograd through the enumeration (batch mean): the limit of the TVO estimator's expected gradient as K → ∞.
+    /// </summary>
+    /// <param name="partition">λ_0..λ_P.</param>
+    /// <param name="multipliers">Δ_0..Δ_P.</param>
+    public ExactGradient ThermodynamicGradient(IReadOnlyList<double> partition, IReadOnlyList<double> multipliers)
+    {
+        if (partition.Count != multipliers.Count || partition.Count == 0)
+            throw new ArgumentException($"the TVO partition ({partition.Count} points) and its multipliers ({multipliers.Count}) must have the same, non-zero length");
+        using var scope = NewDisposeScope();
+        double value = 0;
+        var thetaSum = new double[thetaSize];
+        var phiSum = new double[phiSize];
+        for (long b = 0; b < DataPoints; b++)
+        {
+            var densities = ConfigurationDensities(Point(b));
+            var logPosterior = densities.TotalLogPosterior()[0];                                    // [C]
+            var logWeight = densities.LogWeights(detachPosterior: false)[0];                        // f = log w, [C]
+            Tensor objective = zeros(1, dtype: logWeight.dtype).sum();
+            for (int j = 0; j < partition.Count; j++)
+            {
+                if (multipliers[j] == 0) continue;
+                var logAnnealed = partition[j] == 0 ? logPosterior : logPosterior + partition[j] * logWeight;
+                var annealed = (logAnnealed - logAnnealed.logsumexp(0L, false)).exp();              // π_λ, [C]
+                objective = objective + multipliers[j] * (annealed * logWeight).sum();
+            }
+            value += objective.ToDouble();
+            Accumulate(thetaSum, Flatten(torch.autograd.grad(new[] { objective }, theta, retain_graph: true, allow_unused: true), theta));
+            Accumulate(phiSum, Flatten(torch.autograd.grad(new[] { objective }, phi, allow_unused: true), phi));
+        }
+        return new ExactGradient(value / DataPoints, Scale(thetaSum, 1.0 / DataPoints), Scale(phiSum, 1.0 / DataPoints));
+    }
+
+    /// <summary>
     /// The exact mean and total variance of an estimator's gradient of the batch-mean loss, by enumerating every
     /// joint draw of its particles (K, or K + S for exclusive OVIS_MC) at each data point, with M = 1.
     /// </summary>
     public EstimatorMoments Moments(GradientEstimator estimator, EstimatorSettings settings)
     {
         if (settings.OuterSamples != 1) throw new ArgumentException("the exact oracle enumerates M = 1");
+        if (estimator.RequiresReparameterization)
+            throw new NotSupportedException($"estimator '{estimator.Id}' needs reparameterised samples; the exact oracle enumerates discrete latents, which have no path gradient");
         estimator.ValidateParticles(settings.Particles);
         int perDraw = estimator.ParticlesPerDraw(settings.Particles);
         var parameters = AllParameters;

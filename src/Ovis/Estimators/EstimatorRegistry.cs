@@ -52,7 +52,37 @@ public static class EstimatorRegistry
             "OVIS_MC with S = max(1, ⌊y·K⌋), y in (0, 1), taken out of the K budget (the budget analysis) or extra with -exclusive",
             new Regex($@"^ovis-S{Number}K(-exclusive)?$", RegexOptions.CultureInvariant),
             m => new OvisMonteCarlo(ParseNumber(m.Groups[1].Value, "y"), m.Groups[2].Success ? AuxiliaryParticles.Exclusive : AuxiliaryParticles.Inclusive)));
+        Register(new("pathwise", "pathwise", "reparameterised gradient of mean_m L_K with the given (M, K); needs a reparameterisable model",
+            Exact("pathwise"), _ => new Pathwise()));
+        Register(new("pathwise-iwae", "pathwise-iwae", "reparameterised gradient of one IWAE bound over M·K particles (M := 1, K := M·K)",
+            Exact("pathwise-iwae"), _ => new PathwiseIwae()));
+        Register(new("pathwise-vae", "pathwise-vae", "reparameterised ELBO gradient averaged over M·K samples (K := 1, M := M·K)",
+            Exact("pathwise-vae"), _ => new PathwiseVae()));
+        Register(new("stl", "stl", "IWAE sticking-the-landing: pathwise with q's parameters detached in log q (biased for K > 1)",
+            Exact("stl"), _ => new StickingTheLanding()));
+        Register(new("dreg", "dreg", "IWAE-DReG, doubly reparameterised (hook-free; single latent layer)",
+            Exact("dreg"), _ => new DoublyReparameterized()));
+        Register(new("wake-wake", "wake-wake", "reweighted wake-sleep, wake-φ: φ follows Σ_k v_k ∇log q(z_k|x), θ follows ∇L_K",
+            Exact("wake-wake"), _ => new WakeWake()));
+        Register(new("wake-sleep", "wake-sleep", "reweighted wake-sleep, sleep-φ on B·M·K samples from p(z)p(x|z); needs a generative sampler",
+            Exact("wake-sleep"), _ => new WakeSleep()));
+        Register(new("tvo[-part{P}][-beta{n}][-config1|-config2][-left|-right|-trapz]", "tvo-part5-beta2",
+            "thermodynamic variational objective: P intervals (default 2), λ_1 = 10^−n (default n = 10) or from K (config1/2), Riemann rule (default left)",
+            new Regex(@"^tvo(?:-part(\d+))?(?:-beta(\d+))?(-config1|-config2)?(-left|-right|-trapz)?$", RegexOptions.CultureInvariant),
+            m => new ThermodynamicVariationalObjective(
+                m.Groups[1].Success ? ParseWhole(m.Groups[1].Value, "P") : 2,
+                m.Groups[2].Success ? ParseWhole(m.Groups[2].Value, "n") : 10,
+                m.Groups[3].Value switch { "-config1" => ThermodynamicSchedule.Config1, "-config2" => ThermodynamicSchedule.Config2, _ => ThermodynamicSchedule.Fixed },
+                m.Groups[4].Value switch { "-right" => RiemannRule.Right, "-trapz" => RiemannRule.Trapezoid, _ => RiemannRule.Left },
+                m.Value)));
+        Register(new("reinforce-baseline", "reinforce-baseline",
+            "REINFORCE with a learned neural baseline b_ψ(x) (tanh MLP, 64 hidden units), fitted by mean_k (b − d_k)²; train ψ with its own Adam (lr 5e-3)",
+            Exact("reinforce-baseline"), _ => new ReinforceBaseline()));
     }
+
+    private static int ParseWhole(string text, string name)
+        => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value : throw new ArgumentException($"{name} = '{text}' is not a whole number");
 
     /// <summary>Every accepted form, in registration order.</summary>
     public static IReadOnlyList<EstimatorForm> Forms => forms;

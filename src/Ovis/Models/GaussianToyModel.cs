@@ -19,7 +19,7 @@ public enum GaussianToySpread
 /// The exact posterior is N((x + μ)/2, I/2), so the optimum is μ* = mean(x), A* = I/2, b* = μ*/2.
 /// One stochastic layer; reparameterisable.
 /// </summary>
-public sealed class GaussianToyModel : LatentVariableModel
+public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler
 {
     private readonly Parameter mu;   // θ, [D]
     private readonly Parameter A;    // φ, [D, D]
@@ -91,6 +91,16 @@ public sealed class GaussianToyModel : LatentVariableModel
         var mean = PosteriorMean(x, detachPosteriorParameters).unsqueeze(1);
         var logPosterior = LogDensity.Normal(z, mean, PosteriorStd).sum(-1);                // [B, P]
         return new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1), latents);
+    }
+
+    /// <summary>Draw z ~ N(μ, I) and x ~ N(z, I) without gradient: x [N, D] and z [N, D].</summary>
+    public (Tensor x, IReadOnlyList<Tensor> latents) SamplePrior(int count, Generator? generator = null)
+    {
+        if (count < 1) throw new ArgumentException($"the number of prior samples must be at least 1, got {count}");
+        using var noGrad = no_grad();
+        var z = mu.detach() + randn(new long[] { count, Dimension }, dtype: mu.dtype, generator: generator);   // [N, D]
+        var x = z + randn(new long[] { count, Dimension }, dtype: mu.dtype, generator: generator);             // [N, D]
+        return (x, new[] { z });
     }
 
     /// <summary>Set (μ, A, b) to the optimum for the data set x [N, D]: μ* = mean(x), A* = I/2, b* = μ*/2.</summary>

@@ -14,7 +14,7 @@ namespace Ovis.Models;
 /// The first inference layer depends only on x and is computed once per data point, not once per particle.
 /// Small instances (a few units) enumerate their latents exactly (<see cref="IEnumerableLatents"/>).
 /// </summary>
-public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLatents
+public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLatents, IGenerativeSampler
 {
     private readonly int[] layerSizes;
     private readonly int observedSize;
@@ -187,11 +187,17 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
     }
 
     /// <summary>Draw data points x ~ p(x) by ancestral sampling, [N, D_x] (for synthetic data and tests).</summary>
-    public Tensor SampleData(int count, Generator? generator = null)
+    public Tensor SampleData(int count, Generator? generator = null) => SamplePrior(count, generator).x;
+
+    /// <inheritdoc />
+    public (Tensor x, IReadOnlyList<Tensor> latents) SamplePrior(int count, Generator? generator = null)
     {
+        if (count < 1) throw new ArgumentException($"the number of prior samples must be at least 1, got {count}");
         using var noGrad = no_grad();
-        var z = Draw(priorLogits.expand(count, -1), generator);
-        for (int l = 1; l < layerSizes.Length; l++) z = Draw(generativeLinks[l - 1].forward(Signed(z)), generator);
-        return Draw(generativeLinks[layerSizes.Length - 1].forward(Signed(z)), generator);
+        var latents = new Tensor[layerSizes.Length];
+        latents[0] = Draw(priorLogits.expand(count, -1), generator);                               // [N, D_0]
+        for (int l = 1; l < layerSizes.Length; l++) latents[l] = Draw(generativeLinks[l - 1].forward(Signed(latents[l - 1])), generator);
+        var x = Draw(generativeLinks[layerSizes.Length - 1].forward(Signed(latents[^1])), generator); // [N, D_x]
+        return (x, latents);
     }
 }

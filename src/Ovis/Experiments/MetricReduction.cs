@@ -90,7 +90,11 @@ public static class MetricsFile
             {
                 if (document.RootElement.ValueKind != JsonValueKind.Object)
                     throw new InvalidDataException($"{path} line {lineNumber} must be a JSON object such as {{\"step\": 1000, \"loss/L_k\": -90.1}}");
-                foreach (var property in document.RootElement.EnumerateObject())
+                // Metrics stand either at the top level or, as ovis train writes them, in a nested "metrics" object.
+                var properties = document.RootElement.EnumerateObject().ToList();
+                if (document.RootElement.TryGetProperty("metrics", out var nested) && nested.ValueKind == JsonValueKind.Object)
+                    properties.AddRange(nested.EnumerateObject());
+                foreach (var property in properties)
                 {
                     if (property.Name == "step" || property.Value.ValueKind != JsonValueKind.Number) continue;
                     if (!series.TryGetValue(property.Name, out var values)) series[property.Name] = values = new List<double>();

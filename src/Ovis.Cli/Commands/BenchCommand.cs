@@ -28,11 +28,27 @@ public static class BenchCommand
         var format = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
         var inProcess = new Option<bool>("--in-process") { Description = "run every configuration in this process (no per-configuration peak memory)" };
         var child = new Option<bool>("--child") { Hidden = true };
+        var study = new Option<string?>("--study") { Description = "efficiency: the paper's memory and time versus K study (1-layer SBN, batch 24, K 10..5000)" };
+        var output = new Option<string>("--out") { Description = "output folder of --study (CSV and PNG)", DefaultValueFactory = _ => "bench-efficiency" };
         var command = new Command("bench", "Time training steps per estimator and K, with peak memory and the ratio to REINFORCE");
-        foreach (var option in new Option[] { model, estimators, particles, batch, steps, warmup, threads, format, inProcess, child }) command.Options.Add(option);
+        foreach (var option in new Option[] { model, estimators, particles, batch, steps, warmup, threads, format, inProcess, child, study, output }) command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             OvisRuntime.Initialize(parse.GetValue(threads));
+            if (parse.GetValue(study) is { } studyName)
+            {
+                if (studyName != "efficiency") throw new ArgumentException($"--study must be 'efficiency', got '{studyName}'");
+                var studyEstimators = parse.GetResult(estimators) is null ? EfficiencyStudy.DefaultEstimators
+                    : parse.GetValue(estimators)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                foreach (var id in studyEstimators) Ovis.Estimators.EstimatorRegistry.Create(id);
+                var studyParticles = parse.GetResult(particles) is null ? EfficiencyStudy.DefaultParticles : CommandRunner.ParseIntegers(parse.GetValue(particles)!, "--iw");
+                var studyResults = EfficiencyStudy.Run(studyEstimators, studyParticles, parse.GetValue(batch),
+                    c => RunChild(c, parse.GetValue(threads)),
+                    r => Console.WriteLine($"  {r.Case.Estimator} K={r.Case.Particles}: {r.MedianMilliseconds:F1} ms/step ({r.Case.Steps} steps), peak {r.PeakResidentMegabytes:F0} MB"));
+                EfficiencyStudy.Write(studyResults, parse.GetValue(output)!);
+                Console.WriteLine($"wrote efficiency.csv, efficiency-memory.png and efficiency-time.png to {Path.GetFullPath(parse.GetValue(output)!)}");
+                return 0;
+            }
             var ids = parse.GetValue(estimators)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
             foreach (var id in ids) Ovis.Estimators.EstimatorRegistry.Create(id);
             var ks = CommandRunner.ParseIntegers(parse.GetValue(particles)!, "--iw");
@@ -93,6 +109,7 @@ public static class BenchCommand
     private static void Write(IReadOnlyList<StepBenchmarkResult> results, string format)
     {
         double Floor(StepBenchmarkResult r) => results.First(x => x.Case.Estimator == "reinforce" && x.Case.Particles == r.Case.Particles).MedianMilliseconds;
+        double CpuFloor(StepBenchmarkResult r) => results.First(x => x.Case.Estimator == "reinforce" && x.Case.Particles == r.Case.Particles).CpuMillisecondsPerStep;
         if (format == "json")
         {
             var rows = results.Select(r => new
@@ -100,16 +117,19 @@ public static class BenchCommand
                 estimator = r.Case.Estimator, model = r.Case.Model, iw = r.Case.Particles, batch_size = r.Case.BatchSize,
                 median_ms_per_step = r.MedianMilliseconds, q25_ms = r.LowerQuartileMilliseconds, q75_ms = r.UpperQuartileMilliseconds,
                 peak_rss_mb = r.PeakResidentMegabytes, ratio_to_reinforce = r.MedianMilliseconds / Floor(r), steps = r.Case.Steps,
+                cpu_ms_per_step = r.CpuMillisecondsPerStep, cpu_ratio_to_reinforce = r.CpuMillisecondsPerStep / CpuFloor(r), phases_ms = r.Phases,
             });
             Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
             return;
         }
-        var table = new TextTable("model", "estimator", "K", "B", "median ms/step", "IQR ms", "peak RSS MB", "ratio to reinforce");
+        var table = new TextTable("model", "estimator", "K", "B", "median ms/step", "IQR ms", "peak RSS MB", "ratio to reinforce", "CPU ms/step", "CPU ratio", "forward/estimator/backward/optimizer ms");
         foreach (var r in results)
             table.Add(r.Case.Model, r.Case.Estimator, r.Case.Particles.ToString(CultureInfo.InvariantCulture), r.Case.BatchSize.ToString(CultureInfo.InvariantCulture),
                 r.MedianMilliseconds.ToString("F2", CultureInfo.InvariantCulture),
                 $"{r.LowerQuartileMilliseconds.ToString("F2", CultureInfo.InvariantCulture)}–{r.UpperQuartileMilliseconds.ToString("F2", CultureInfo.InvariantCulture)}",
-                r.PeakResidentMegabytes.ToString("F0", CultureInfo.InvariantCulture), (r.MedianMilliseconds / Floor(r)).ToString("F3", CultureInfo.InvariantCulture));
+                r.PeakResidentMegabytes.ToString("F0", CultureInfo.InvariantCulture), (r.MedianMilliseconds / Floor(r)).ToString("F3", CultureInfo.InvariantCulture),
+                r.CpuMillisecondsPerStep.ToString("F2", CultureInfo.InvariantCulture), (r.CpuMillisecondsPerStep / CpuFloor(r)).ToString("F3", CultureInfo.InvariantCulture),
+                r.Phases is null ? "-" : string.Join(" / ", new[] { "forward", "estimator", "backward", "optimizer" }.Select(p => r.Phases[p].ToString("F2", CultureInfo.InvariantCulture))));
         table.Write(Console.Out);
     }
 }

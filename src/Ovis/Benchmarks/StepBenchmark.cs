@@ -22,7 +22,12 @@ public sealed record StepBenchmarkCase(string Model, string Estimator, int Parti
 /// <param name="LowerQuartileMilliseconds">25th percentile.</param>
 /// <param name="UpperQuartileMilliseconds">75th percentile.</param>
 /// <param name="PeakResidentMegabytes">peak resident set size of the process (VmHWM), MB.</param>
-public sealed record StepBenchmarkResult(StepBenchmarkCase Case, double MedianMilliseconds, double LowerQuartileMilliseconds, double UpperQuartileMilliseconds, double PeakResidentMegabytes);
+/// <param name="CpuMillisecondsPerStep">process CPU time (user + system) per timed step, ms: less sensitive than wall time to
+/// other work on a shared machine.</param>
+/// <param name="Phases">median ms of each phase of the step: forward (the model's particles), estimator (the surrogate),
+/// backward, optimizer.</param>
+public sealed record StepBenchmarkResult(StepBenchmarkCase Case, double MedianMilliseconds, double LowerQuartileMilliseconds, double UpperQuartileMilliseconds,
+    double PeakResidentMegabytes, double CpuMillisecondsPerStep = double.NaN, IReadOnlyDictionary<string, double>? Phases = null);
 
 /// <summary>
 /// Times full training steps of an estimator on a model: forward with K particles, the estimator's surrogate,
@@ -40,21 +45,42 @@ public static class StepBenchmark
         var optimizer = optim.Adam(catalog.Model.parameters(), lr: 1e-4);
         var settings = new EstimatorSettings(benchmark.Particles);
         var times = new double[benchmark.Steps];
+        var phases = new Dictionary<string, double[]> { ["forward"] = new double[benchmark.Steps], ["estimator"] = new double[benchmark.Steps],
+                                                        ["backward"] = new double[benchmark.Steps], ["optimizer"] = new double[benchmark.Steps] };
+        var phase = new Stopwatch();
+        void Mark(string name, int index)
+        {
+            if (index >= 0) phases[name][index] = phase.Elapsed.TotalMilliseconds;
+            phase.Restart();
+        }
+        var process = Process.GetCurrentProcess();
+        TimeSpan cpuAtStart = TimeSpan.Zero;
         for (int step = -benchmark.WarmupSteps; step < benchmark.Steps; step++)
         {
+            if (step == 0) { process.Refresh(); cpuAtStart = process.TotalProcessorTime; }
             var watch = Stopwatch.StartNew();
             using (var scope = NewDisposeScope())
             {
                 optimizer.zero_grad();
-                var result = estimator.Compute(new EstimatorContext(settings, catalog.Model, data, generator));
+                phase.Restart();
+                var context = new EstimatorContext(settings, catalog.Model, data, generator);
+                var densities = estimator.DrawParticles(context);
+                Mark("forward", step);
+                var result = estimator.Surrogate(densities, context);
+                Mark("estimator", step);
                 result.Loss.backward();
+                Mark("backward", step);
                 optimizer.step();
+                Mark("optimizer", step);
             }
             watch.Stop();
             if (step >= 0) times[step] = watch.Elapsed.TotalMilliseconds;
         }
+        process.Refresh();
+        double cpuPerStep = (process.TotalProcessorTime - cpuAtStart).TotalMilliseconds / benchmark.Steps;
         Array.Sort(times);
-        return new StepBenchmarkResult(benchmark, Quantile(times, 0.5), Quantile(times, 0.25), Quantile(times, 0.75), ProcessMemory.PeakResidentMegabytes());
+        var phaseMedians = phases.ToDictionary(p => p.Key, p => { Array.Sort(p.Value); return Quantile(p.Value, 0.5); });
+        return new StepBenchmarkResult(benchmark, Quantile(times, 0.5), Quantile(times, 0.25), Quantile(times, 0.75), ProcessMemory.PeakResidentMegabytes(), cpuPerStep, phaseMedians);
     }
 
     private static double Quantile(double[] sorted, double q)

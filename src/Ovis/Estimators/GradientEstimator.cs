@@ -74,7 +74,13 @@ public abstract class GradientEstimator
     /// Draw the particles from the model and build the surrogate loss: the full training-step computation up to
     /// (not including) <c>backward()</c>.
     /// </summary>
-    public EstimatorResult Compute(EstimatorContext context)
+    public EstimatorResult Compute(EstimatorContext context) => Surrogate(DrawParticles(context), context);
+
+    /// <summary>
+    /// Validate the settings and draw M·ParticlesPerDraw(K) particles per data point from the model, sampled the
+    /// way this estimator needs (with or without reparameterisation, q's parameters detached for STL/DReG).
+    /// </summary>
+    public ParticleLogDensities DrawParticles(EstimatorContext context)
     {
         var settings = context.Settings;
         settings.Validate();
@@ -84,9 +90,8 @@ public abstract class GradientEstimator
                 $"estimator '{Id}' needs reparameterised samples, but model '{context.Model.GetName()}' has discrete latents; " +
                 "use a score-function estimator such as ovis-gamma1, vimco-arithmetic or reinforce");
         int particles = settings.OuterSamples * ParticlesPerDraw(settings.Particles);
-        var densities = context.Model.Forward(context.Data, particles,
+        return context.Model.Forward(context.Data, particles,
             Sampling(new SamplingOptions(Reparameterize: RequiresReparameterization, Generator: context.Generator)));
-        return Surrogate(densities, context);
     }
 
     /// <summary>

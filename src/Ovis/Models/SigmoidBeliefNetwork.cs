@@ -97,10 +97,15 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
 
     private static Tensor Signed(Tensor z) => 2 * z - 1;
 
+    /// <summary>
+    /// z ~ Bern(sigmoid(logits)) as 1[u &lt; sigmoid(logits)] with u ~ U[0, 1): the same distribution as
+    /// <c>torch.bernoulli</c>, whose CPU kernel draws element by element and took 2.6× the time here.
+    /// </summary>
     private static Tensor Draw(Tensor logits, Generator? generator)
     {
         using var noGrad = no_grad();
-        return bernoulli(logits.sigmoid(), generator: generator);
+        var uniform = rand(logits.shape, dtype: logits.dtype, device: logits.device, generator: generator);
+        return uniform.lt_(logits.sigmoid()).to(logits.dtype);
     }
 
     /// <inheritdoc />

@@ -83,7 +83,7 @@ public class ExperimentSpecTests
 
     [Theory]
     [InlineData("gmm.json", "gmm", 10, new[] { 2, 5, 10, 20 }, 10, "100000")]
-    [InlineData("gmm-quick.json", "gmm-quick", 6, new[] { 2, 5, 20 }, 2, "5000")]
+    [InlineData("gmm-quick.json", "gmm-quick", 6, new[] { 2, 5, 20 }, 2, "25000")]
     public void RepositoryGmmSpecsExpandToThePaperGrid(string file, string name, int estimators, int[] ks, int seeds, string steps)
     {
         // estimator ids of families merged from other branches (tvo, wake-wake) are checked for form only here

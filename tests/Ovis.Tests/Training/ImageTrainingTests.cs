@@ -101,6 +101,20 @@ public class ImageTrainingTests : IDisposable
     }
 
     [Fact]
+    public void TrainCommandAppliesThePaperDefaultsOfTheDeepModels()
+    {
+        var directory = Path.Combine(runs, "cli");
+        var (code, stdout, stderr) = CliRunner.Run("train", "--model", "sbn", "--dataset", FixtureName, "--data-dir", data.Path, "--layers", "8",
+            "--iw", "3", "--steps", "4", "--eval-every", "2", "--eval-points", "4", "--train-eval-points", "4", "--eval-chunk", "300",
+            "--final-eval-iw", "50", "--final-eval-points", "6", "--grad-every", "0", "--out", directory);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("final test L_50 on 6 points", stdout);
+        var stored = TrainingConfiguration.FromJson(File.ReadAllText(Path.Combine(directory, Trainer.ConfigurationFile)));
+        Assert.Equal((24, 3e-4, 1000, 4), (stored.BatchSize, stored.LearningRate, stored.EvaluationParticles, stored.EvaluationBatchSize));
+        Assert.True(File.Exists(Path.Combine(directory, "training-curve.png")));
+    }
+
+    [Fact]
     public void DeepModelConfigurationsAreChecked()
     {
         var sbn = Tiny("sbn", "ovis-gamma1");

@@ -36,7 +36,16 @@ public static class TrainCommand
         var seed = new Option<ulong>("--seed") { Description = "seed of the model initialisation, data and particles", DefaultValueFactory = _ => defaults.Seed };
         var evalEvery = new Option<long>("--eval-every") { Description = "evaluate every this many steps", DefaultValueFactory = _ => defaults.EvaluateEvery };
         var evalIw = new Option<int>("--eval-iw") { Description = "K of the evaluation bound (α = 0)", DefaultValueFactory = _ => defaults.EvaluationParticles };
-        var evalBatch = new Option<int>("--eval-batch-size") { Description = "held-out points of the evaluation", DefaultValueFactory = _ => defaults.EvaluationBatchSize };
+        var evalBatch = new Option<int>("--eval-batch-size", "--eval-points") { Description = "held-out (test) points of the evaluation", DefaultValueFactory = _ => defaults.EvaluationBatchSize };
+        var dataset = new Option<string>("--dataset") { Description = "sbn/vae: mnist, fashion-mnist or binarized-mnist", DefaultValueFactory = _ => defaults.Dataset };
+        var binarization = new Option<string>("--binarization") { Description = "sbn/vae: default (dynamic for MNIST, threshold >= 128 for Fashion), dynamic, static (one fixed-seed draw) or threshold", DefaultValueFactory = _ => defaults.Binarization };
+        var layers = new Option<string>("--layers") { Description = "sbn: stochastic layer sizes (default 200,200,200); vae: N,H (default 200,200)", DefaultValueFactory = _ => "" };
+        var evalChunk = new Option<int>("--eval-chunk") { Description = "sbn/vae: particles per forward pass of the L_K evaluation", DefaultValueFactory = _ => defaults.EvaluationChunk };
+        var trainEvalPoints = new Option<int>("--train-eval-points") { Description = "sbn/vae: points of the fixed training subset evaluated with L_K (0: none)", DefaultValueFactory = _ => defaults.TrainEvaluationPoints };
+        var finalEvalIw = new Option<int>("--final-eval-iw") { Description = "sbn/vae: K of the final test evaluation in summary.json (0: none)", DefaultValueFactory = _ => defaults.FinalEvaluationParticles };
+        var finalEvalPoints = new Option<int>("--final-eval-points") { Description = "sbn/vae: test points of the final evaluation", DefaultValueFactory = _ => defaults.FinalEvaluationPoints };
+        var check = new Option<bool>("--check") { Description = "validate the options and print the configuration, without loading data or training (used to check experiment files)" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "sbn/vae: data folder searched first (then $OVIS_DATA_DIR, ~/.cache/ovis, ../shared/data beside the checkout)" };
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "checkpoint every this many steps (0: only at the end)", DefaultValueFactory = _ => defaults.CheckpointEvery };
         var gradEvery = new Option<long>("--grad-every") { Description = "φ-gradient SNR every this many steps, a multiple of --eval-every (0: off)", DefaultValueFactory = _ => defaults.GradientEvery };
         var gradSamples = new Option<int>("--grad-samples") { Description = "gradient draws per SNR measurement", DefaultValueFactory = _ => defaults.GradientSamples };
@@ -47,9 +56,10 @@ public static class TrainCommand
         var threads = new Option<int>("--threads") { Description = "intra-op threads; 1 (the default) is fastest for these small models, and parallel runs do not compete", DefaultValueFactory = _ => 1 };
 
         var trainingOptions = new Option[] { model, estimator, iw, mc, steps, batch, lr, lrReduce, lrFactor, alpha, alphaInit, warmup, warmupMode, seed,
-                                             evalEvery, evalIw, evalBatch, checkpointEvery, gradEvery, gradSamples, gradBatch };
+                                             evalEvery, evalIw, evalBatch, checkpointEvery, gradEvery, gradSamples, gradBatch,
+                                             dataset, binarization, layers, evalChunk, trainEvalPoints, finalEvalIw, finalEvalPoints };
         var command = new Command("train", "Train a model with one gradient estimator; writes metrics.jsonl/csv, TensorBoard events, checkpoints, summary.json and a training-curve PNG");
-        foreach (var option in trainingOptions.Concat(new Option[] { output, resume, device, threads })) command.Options.Add(option);
+        foreach (var option in trainingOptions.Concat(new Option[] { output, resume, device, threads, dataDir, check })) command.Options.Add(option);
 
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -68,7 +78,7 @@ public static class TrainCommand
                 var given = trainingOptions.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
                 if (given.Length > 0)
                     throw new ArgumentException($"--resume continues with the stored configuration; drop {string.Join(", ", given)}");
-                configuration = TrainingConfiguration.FromJson(File.ReadAllText(stored)) with { Device = parse.GetValue(device)! };
+                configuration = TrainingConfiguration.FromJson(File.ReadAllText(stored)) with { Device = parse.GetValue(device)!, DataDirectory = parse.GetValue(dataDir) };
             }
             else
             {
@@ -81,9 +91,25 @@ public static class TrainCommand
                     WarmupMode = AlphaSchedule.ParseMode(parse.GetValue(warmupMode)!), Seed = parse.GetValue(seed),
                     EvaluateEvery = parse.GetValue(evalEvery), EvaluationParticles = parse.GetValue(evalIw), EvaluationBatchSize = parse.GetValue(evalBatch),
                     CheckpointEvery = parse.GetValue(checkpointEvery), GradientEvery = parse.GetValue(gradEvery), GradientSamples = parse.GetValue(gradSamples), GradientBatchSize = parse.GetValue(gradBatch),
-                    Device = parse.GetValue(device)!,
+                    Device = parse.GetValue(device)!, Dataset = parse.GetValue(dataset)!, DataDirectory = parse.GetValue(dataDir),
+                    Binarization = parse.GetValue(binarization)!, Layers = ParseLayers(parse.GetValue(layers)!), EvaluationChunk = parse.GetValue(evalChunk),
+                    TrainEvaluationPoints = parse.GetValue(trainEvalPoints), FinalEvaluationParticles = parse.GetValue(finalEvalIw),
+                    FinalEvaluationPoints = parse.GetValue(finalEvalPoints),
                 };
+                bool Implicit(Option option) => parse.GetResult(option) is null or { Implicit: true };
+                if (ImageTrainingTask.Models.Contains(configuration.Model))
+                    configuration = configuration with   // the paper's deep-model settings (experiments.md §2.3–2.4) unless given
+                    {
+                        BatchSize = Implicit(batch) ? DeepBatchSize : configuration.BatchSize,
+                        LearningRate = Implicit(lr) ? DeepLearningRate : configuration.LearningRate,
+                        EvaluationParticles = Implicit(evalIw) ? DeepEvaluationParticles : configuration.EvaluationParticles,
+                    };
                 configuration.Validate();
+                if (parse.GetValue(check))
+                {
+                    Console.WriteLine(configuration.ToJson());
+                    return 0;
+                }
                 directory = parse.GetValue(output)
                     ?? Path.Combine("runs", $"{DateTime.Now:yyyyMMdd-HHmmss}-{configuration.Model}-{configuration.Estimator}");
                 if (File.Exists(Path.Combine(directory, Checkpoint.FileName)))
@@ -93,6 +119,15 @@ public static class TrainCommand
         }));
         return command;
     }
+
+    /// <summary>Defaults of sbn and vae when not given: the paper's batch 24, lr 3e−4, and L_1000 at every evaluation.</summary>
+    public const int DeepBatchSize = 24, DeepEvaluationParticles = 1000;
+
+    /// <summary>The paper's learning rate of the deep models.</summary>
+    public const double DeepLearningRate = 3e-4;
+
+    private static int[] ParseLayers(string text)
+        => string.IsNullOrWhiteSpace(text) ? Array.Empty<int>() : CommandRunner.ParseIntegers(text, "--layers").ToArray();
 
     private static long[] ParseSteps(string text)
         => string.IsNullOrWhiteSpace(text) ? Array.Empty<long>()
@@ -118,11 +153,19 @@ public static class TrainCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{summary.Steps} steps in {summary.ElapsedSeconds:F1} s; this session {summary.StepsPerSecond:F0} steps/s, {summary.StepsPerCpuSecond:F0} steps per CPU second (evaluations included)"));
 
-        var keys = configuration.Model == "gmm"
-            ? new[] { GaussianMixtureTask.PosteriorErrorKey, GaussianMixtureTask.PriorErrorKey }
-            : new[] { "gaussian_toy/mse_phi", "gaussian_toy/mse_mu" };
+        if (summary.FinalEvaluation is { } final)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"final test L_{final["particles"]:F0} on {final["points"]:F0} points: {final["test:loss/L_k"]:F3} ± {final["test:loss/L_k_stderr"]:F3} " +
+                $"(KL(q||p) {final["test:loss/kl_q_p"]:F3}, ESS {final["test:loss/ess"]:F3})"));
+        var keys = configuration.Model switch
+        {
+            "gmm" => new[] { GaussianMixtureTask.PosteriorErrorKey, GaussianMixtureTask.PriorErrorKey },
+            "gaussian-toy" => new[] { "gaussian_toy/mse_phi", "gaussian_toy/mse_mu" },
+            _ => new[] { "test:loss/L_k", "train:loss/L_k" },
+        };
         var png = Path.Combine(directory, "training-curve.png");
-        TrainingCurvePlot.Write(Path.Combine(directory, MetricsLog.JsonlFile), png, keys, $"{configuration.Model}, {configuration.Estimator}, K = {configuration.Particles}, seed {configuration.Seed}");
+        TrainingCurvePlot.Write(Path.Combine(directory, MetricsLog.JsonlFile), png, keys, $"{configuration.Model}, {configuration.Estimator}, K = {configuration.Particles}, seed {configuration.Seed}",
+                               logScale: !ImageTrainingTask.Models.Contains(configuration.Model));
         Console.WriteLine($"wrote {Path.Combine(directory, MetricsLog.JsonlFile)}, {Path.Combine(directory, Trainer.SummaryFile)} and {png}");
         return 0;
     }

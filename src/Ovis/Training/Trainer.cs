@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ovis.Estimators;
+using Ovis.Evaluation;
 using Ovis.Models;
 using Ovis.Runtime;
 using TorchSharp;
@@ -25,7 +26,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Held-out points evaluated per forward pass.</summary>
     public const int EvaluationChunk = 100;
 
-    private const ulong HeldOutStream = 0x9E3779B97F4A7C15, EvaluationStream = 0xBF58476D1CE4E5B9, GradientStream = 0x94D049BB133111EB;
+    private const ulong HeldOutStream = 0x9E3779B97F4A7C15, TrainingSubsetStream = 0x2545F4914F6CDD1D, FinalStream = 0x5851F42D4C957F2D, EvaluationStream = 0xBF58476D1CE4E5B9, GradientStream = 0x94D049BB133111EB;
 
     private readonly TrainingConfiguration configuration;
     private readonly string directory;
@@ -37,6 +38,7 @@ public sealed class Trainer : IDisposable
     private readonly OptimizerSet optimizers = new();
     private readonly Tensor heldOut;            // [N_eval, ...]
     private readonly Tensor gradientBatch;      // [B_grad, ...]
+    private readonly Tensor? trainingSubset;    // [N_train_eval, ...], deep models only
     private readonly IReadOnlyList<TorchSharp.Modules.Parameter> estimatorParameters;
     private readonly AlphaSchedule alphaSchedule;
     private readonly LearningRateSchedule learningRateSchedule;
@@ -50,7 +52,7 @@ public sealed class Trainer : IDisposable
         device = OvisRuntime.ResolveDevice(configuration.Device);
         estimator = EstimatorRegistry.Create(configuration.Estimator);
         generator = new Generator(configuration.Seed);
-        task = TrainingTasks.Create(configuration.Model, generator, device);
+        task = TrainingTasks.Create(configuration, generator, device);
         if (estimator.RequiresReparameterization && !task.Model.CanReparameterize)
             throw new NotSupportedException($"estimator '{estimator.Id}' needs reparameterised samples; model '{configuration.Model}' has discrete latents");
         optimizers.Add("model", task.Model.AllParameters(), configuration.LearningRate);
@@ -60,6 +62,9 @@ public sealed class Trainer : IDisposable
             heldOut = task.HeldOutBatch(configuration.EvaluationBatchSize, heldOutGenerator);
         using (var gradientBatchGenerator = new Generator(unchecked(configuration.Seed + GradientStream)))
             gradientBatch = task.HeldOutBatch(configuration.GradientBatchSize, gradientBatchGenerator);
+        if (task.UsesLikelihoodEvaluator && configuration.TrainEvaluationPoints > 0)
+            using (var subsetGenerator = new Generator(unchecked(configuration.Seed + TrainingSubsetStream)))
+                trainingSubset = task.TrainingSubset(configuration.TrainEvaluationPoints, subsetGenerator);
         alphaSchedule = configuration.AlphaSchedule;
         learningRateSchedule = configuration.LearningRateSchedule;
     }
@@ -73,14 +78,24 @@ public sealed class Trainer : IDisposable
     /// <summary>For tests: stop after this many steps of this session, as if killed (no final checkpoint).</summary>
     public long? StopAfterSteps { get; init; }
 
+    /// <summary>
+    /// Prefix of the training diagnostics averaged over the steps since the previous record: <c>train:</c> for the
+    /// synthetic tasks; <c>batch:</c> for the deep models, whose <c>train:</c> keys hold L_K on the fixed training
+    /// subset (the train L_5000 of Figure 3) while <c>batch:loss/ess</c> is the ESS at the training K.
+    /// </summary>
+    public string RunningPrefix => task.UsesLikelihoodEvaluator ? "batch:" : "train:";
+
+    private static readonly string[] LikelihoodKeys = { DiagnosticKeys.Bound, DiagnosticKeys.Elbo, DiagnosticKeys.NegativeLogLikelihood,
+                                                        DiagnosticKeys.Kl, DiagnosticKeys.KlPosterior, DiagnosticKeys.EffectiveSampleSize };
+
     /// <summary>The CSV columns: schedule values, training and test diagnostics, model metrics, gradient statistics.</summary>
     private IReadOnlyList<string> Columns()
     {
-        var diagnostics = new[] { DiagnosticKeys.Bound, DiagnosticKeys.Elbo, DiagnosticKeys.NegativeLogLikelihood, DiagnosticKeys.Kl,
-                                  DiagnosticKeys.KlPosterior, DiagnosticKeys.EffectiveSampleSize };
+        var diagnostics = LikelihoodKeys;
         var columns = new List<string> { "alpha", "lr" };
-        columns.AddRange(diagnostics.Select(k => "train:" + k));
-        columns.Add("train:" + DiagnosticKeys.ControlVariateMse);
+        columns.AddRange(diagnostics.Select(k => RunningPrefix + k));
+        columns.Add(RunningPrefix + DiagnosticKeys.ControlVariateMse);
+        if (trainingSubset is not null) columns.AddRange(diagnostics.Select(k => "train:" + k));
         columns.AddRange(diagnostics.Select(k => "test:" + k));
         columns.AddRange(task.Metrics(heldOut).Keys);
         if (configuration.GradientEvery > 0)
@@ -144,8 +159,9 @@ public sealed class Trainer : IDisposable
         double sessionSeconds = clock.Elapsed.TotalSeconds;
         double rate = sessionSeconds > 0 ? (step - sessionStart) / sessionSeconds : 0;
         double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
+        var finalEvaluation = FinalEvaluation();
         var summary = Summary("completed", null, step, elapsedBefore + sessionSeconds, rate, log.TensorBoardError)
-                      with { StepsPerCpuSecond = cpuSeconds > 0 ? (step - sessionStart) / cpuSeconds : 0 };
+                      with { StepsPerCpuSecond = cpuSeconds > 0 ? (step - sessionStart) / cpuSeconds : 0, FinalEvaluation = finalEvaluation };
         summary.Write(Path.Combine(directory, SummaryFile));
         return summary;
     }
@@ -170,7 +186,7 @@ public sealed class Trainer : IDisposable
         optimizers.Step();
         foreach (var (key, value) in result.Diagnostics)
         {
-            var name = "train:" + key;
+            var name = RunningPrefix + key;
             sums[name] = sums.GetValueOrDefault(name) + value.mean().ToDouble();
         }
     }
@@ -184,7 +200,14 @@ public sealed class Trainer : IDisposable
             foreach (var (key, sum) in sums) record[key] = sum / count;
         sums.Clear();
         count = 0;
-        foreach (var (key, value) in Evaluate()) record["test:" + key] = value;
+        if (task.UsesLikelihoodEvaluator)
+        {
+            foreach (var (key, value) in EvaluateLikelihood(heldOut, configuration.EvaluationParticles, EvaluationStream)) record["test:" + key] = value;
+            if (trainingSubset is not null)
+                foreach (var (key, value) in EvaluateLikelihood(trainingSubset, configuration.EvaluationParticles, EvaluationStream + 1)) record["train:" + key] = value;
+        }
+        else
+            foreach (var (key, value) in Evaluate()) record["test:" + key] = value;
         var metrics = task.Metrics(heldOut);
         foreach (var (key, value) in metrics) record[key] = value;
         if (configuration.GradientEvery > 0 && step % configuration.GradientEvery == 0)
@@ -220,6 +243,57 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
+    /// The deep models' evaluation (experiments.md §1.5 items 4–5): L_K at K = <paramref name="particles"/> and α = 0
+    /// on <paramref name="data"/> with the chunked <see cref="LikelihoodEvaluator"/> (eval-chunk particles per pass),
+    /// the ELBO, KL(q‖p(z|x)) = L_K − ELBO, the ESS and the NLL from the same particles; the particle noise comes from
+    /// a generator reset to the same seed at every evaluation.
+    /// </summary>
+    private Dictionary<string, double> EvaluateLikelihood(Tensor data, int particles, ulong stream)
+    {
+        using var scope = NewDisposeScope();
+        using var evaluationGenerator = new Generator(unchecked(configuration.Seed + stream));
+        var evaluator = new LikelihoodEvaluator(particles, configuration.EvaluationChunk, batchSize: 10);
+        var estimate = evaluator.Evaluate(task.Model, data, evaluationGenerator);
+        return new Dictionary<string, double>
+        {
+            [DiagnosticKeys.Bound] = estimate.MeanBound,
+            [DiagnosticKeys.Elbo] = estimate.MeanElbo,
+            [DiagnosticKeys.NegativeLogLikelihood] = estimate.NegativeLogLikelihood.Average(),
+            [DiagnosticKeys.Kl] = estimate.MeanPriorDivergence,
+            [DiagnosticKeys.KlPosterior] = estimate.MeanPosteriorDivergence,
+            [DiagnosticKeys.EffectiveSampleSize] = estimate.MeanEffectiveSampleSize,
+        };
+    }
+
+    /// <summary>
+    /// The final test evaluation of a deep model for summary.json (experiments.md §1.5 item 5, K_test = 5000 in the
+    /// paper): L_K at final-eval-iw particles on final-eval-points fixed test points, with its standard error over
+    /// the points. Null for the synthetic tasks or when final-eval-iw is 0.
+    /// </summary>
+    private Dictionary<string, double>? FinalEvaluation()
+    {
+        if (!task.UsesLikelihoodEvaluator || configuration.FinalEvaluationParticles == 0) return null;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor points;
+        using (var pointsGenerator = new Generator(unchecked(configuration.Seed + FinalStream)))
+            points = task.HeldOutBatch(configuration.FinalEvaluationPoints, pointsGenerator);
+        using var evaluationGenerator = new Generator(unchecked(configuration.Seed + FinalStream + 1));
+        var evaluator = new LikelihoodEvaluator(configuration.FinalEvaluationParticles, configuration.EvaluationChunk, batchSize: 10);
+        var estimate = evaluator.Evaluate(task.Model, points, evaluationGenerator);
+        return new Dictionary<string, double>
+        {
+            ["particles"] = estimate.Particles,
+            ["points"] = estimate.Count,
+            ["test:" + DiagnosticKeys.Bound] = estimate.MeanBound,
+            ["test:" + DiagnosticKeys.Bound + "_stderr"] = estimate.BoundStandardError,
+            ["test:" + DiagnosticKeys.Elbo] = estimate.MeanElbo,
+            ["test:" + DiagnosticKeys.KlPosterior] = estimate.MeanPosteriorDivergence,
+            ["test:" + DiagnosticKeys.EffectiveSampleSize] = estimate.MeanEffectiveSampleSize,
+        };
+    }
+
+    /// <summary>
     /// The φ-gradient statistics of the training estimator at the current α (experiments.md §1.5, item 2): N draws on
     /// the fixed gradient batch, with a generator reset to the same seed at every measurement.
     /// </summary>
@@ -239,6 +313,7 @@ public sealed class Trainer : IDisposable
         task.Dispose();
         heldOut.Dispose();
         gradientBatch.Dispose();
+        trainingSubset?.Dispose();
         generator.Dispose();
     }
 }

@@ -56,6 +56,22 @@ public sealed record TrainingConfiguration
     public int GradientBatchSize { get; init; } = 100;
     /// <summary>ε of the SNR: variance threshold and standard-deviation floor (estimators.md §7.3).</summary>
     public double GradientEpsilon { get; init; } = 1e-9;
+    /// <summary>The image data set of the deep models (<c>mnist</c>, <c>fashion-mnist</c>, <c>binarized-mnist</c>; ignored by gmm and gaussian-toy).</summary>
+    public string Dataset { get; init; } = "mnist";
+    /// <summary>The data folder searched first (--data-dir), or null for OVIS_DATA_DIR, the cache and ../shared/data.</summary>
+    public string? DataDirectory { get; init; }
+    /// <summary>Binarisation: <c>default</c> (dynamic for MNIST, threshold ≥ 128 for Fashion), <c>dynamic</c>, <c>static</c>, <c>threshold</c>.</summary>
+    public string Binarization { get; init; } = "default";
+    /// <summary>Layer sizes of the deep model: the SBN's stochastic layers (default 200,200,200), the VAE's N,H (default 200,200).</summary>
+    public int[] Layers { get; init; } = Array.Empty<int>();
+    /// <summary>Particles per forward pass of the chunked L_K evaluation of the deep models.</summary>
+    public int EvaluationChunk { get; init; } = 500;
+    /// <summary>Points of the fixed training subset evaluated with L_K (deep models; 0: none).</summary>
+    public int TrainEvaluationPoints { get; init; } = 1000;
+    /// <summary>K of the final test evaluation written to summary.json (deep models; 0: none).</summary>
+    public int FinalEvaluationParticles { get; init; } = 5000;
+    /// <summary>Test points of the final evaluation.</summary>
+    public int FinalEvaluationPoints { get; init; } = 500;
     /// <summary>Device name (<c>cpu</c>).</summary>
     public string Device { get; init; } = "cpu";
 
@@ -87,6 +103,17 @@ public sealed record TrainingConfiguration
         if (GradientEvery > 0 && GradientEvery % EvaluateEvery != 0)
             throw new ArgumentException($"--grad-every ({GradientEvery}) must be a multiple of --eval-every ({EvaluateEvery}): gradient statistics are written with an evaluation");
         if (GradientEvery > 0 && GradientSamples < 2) throw new ArgumentException($"--grad-samples must be at least 2 (an unbiased variance), got {GradientSamples}");
+        if (ImageTrainingTask.Models.Contains(Model))
+        {
+            TrainingData.ParseBinarization(Binarization, TrainingData.Spec(Dataset));
+            if (Model == "sbn" && EstimatorRegistry.Create(Estimator).RequiresReparameterization)
+                throw new ArgumentException($"estimator '{Estimator}' needs reparameterised samples; the sbn has discrete latents (use a score-function estimator)");
+            if (Layers.Any(l => l < 1)) throw new ArgumentException($"--layers must be positive sizes, got {string.Join(",", Layers)}");
+            if (EvaluationChunk < 1) throw new ArgumentException($"--eval-chunk must be at least 1, got {EvaluationChunk}");
+            if (TrainEvaluationPoints < 0) throw new ArgumentException($"--train-eval-points must be 0 (none) or positive, got {TrainEvaluationPoints}");
+            if (FinalEvaluationParticles < 0) throw new ArgumentException($"--final-eval-iw must be 0 (none) or positive, got {FinalEvaluationParticles}");
+            if (FinalEvaluationPoints < 1) throw new ArgumentException($"--final-eval-points must be at least 1, got {FinalEvaluationPoints}");
+        }
         if (GradientBatchSize < 1) throw new ArgumentException($"--grad-batch-size must be at least 1, got {GradientBatchSize}");
         if (!(GradientEpsilon > 0)) throw new ArgumentException($"the gradient ε must be positive, got {GradientEpsilon}");
     }

@@ -9,8 +9,11 @@ namespace Ovis.Training;
 public static class TrainingCurvePlot
 {
     /// <summary>Plot <paramref name="keys"/> of the records in <paramref name="metricsPath"/> to <paramref name="pngPath"/>; returns the keys plotted.</summary>
-    public static IReadOnlyList<string> Write(string metricsPath, string pngPath, IReadOnlyList<string> keys, string title, int width = 900, int height = 560)
+    /// <param name="logScale">log y-axis (positive values only, the GMM errors) or a linear one (the deep models' L_K, negative).</param>
+    public static IReadOnlyList<string> Write(string metricsPath, string pngPath, IReadOnlyList<string> keys, string title, int width = 900, int height = 560,
+                                              bool logScale = true)
     {
+        if (!logScale) return WriteLinear(metricsPath, pngPath, keys, title, width, height);
         var records = TrainingSummary.ReadRecords(metricsPath);
         var plot = new Plot();
         var plotted = new List<string>();
@@ -38,6 +41,29 @@ public static class TrainingCurvePlot
         plot.XLabel("step");
         plot.YLabel("value (log scale)");
         plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(pngPath, width, height);
+        return plotted;
+    }
+
+    private static IReadOnlyList<string> WriteLinear(string metricsPath, string pngPath, IReadOnlyList<string> keys, string title, int width, int height)
+    {
+        var records = TrainingSummary.ReadRecords(metricsPath);
+        var plot = new Plot();
+        var plotted = new List<string>();
+        foreach (var key in keys)
+        {
+            var points = records.Where(r => r.metrics.TryGetValue(key, out var v) && double.IsFinite(v)).ToArray();
+            if (points.Length == 0) continue;
+            var line = plot.Add.Scatter(points.Select(p => (double)p.step).ToArray(), points.Select(p => p.metrics[key]).ToArray());
+            line.LegendText = key;
+            line.MarkerSize = 3;
+            plotted.Add(key);
+        }
+        if (plotted.Count == 0) throw new InvalidDataException($"{metricsPath} has no values of {string.Join(", ", keys)} to plot");
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.YLabel("value");
+        plot.ShowLegend(Alignment.LowerRight);
         plot.SavePng(pngPath, width, height);
         return plotted;
     }

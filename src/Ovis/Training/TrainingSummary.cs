@@ -38,6 +38,11 @@ public sealed record TrainingSummary
     public Dictionary<string, double?> Max { get; init; } = new();
     /// <summary>Mean over the evaluations, per metric (e.g. the training-average SNR of experiments.md §1.6).</summary>
     public Dictionary<string, double?> Mean { get; init; } = new();
+    /// <summary>
+    /// The deep models' final test evaluation (L_K at final-eval-iw particles on final-eval-points test points, its
+    /// standard error, ELBO, KL(q‖p) and ESS), or null.
+    /// </summary>
+    public Dictionary<string, double>? FinalEvaluation { get; init; }
     /// <summary>Why TensorBoard files are missing, or null.</summary>
     public string? TensorBoardError { get; init; }
 

@@ -20,6 +20,18 @@ public abstract class TrainingTask : IDisposable
     /// <summary>A held-out batch of <paramref name="size"/> points for evaluation and gradient analysis.</summary>
     public abstract Tensor HeldOutBatch(int size, Generator generator);
 
+    /// <summary>
+    /// A fixed subset of the training data for the train L_K of paper Figure 3, or null when the task has none
+    /// (the synthetic tasks draw their held-out batch from the training distribution already).
+    /// </summary>
+    public virtual Tensor? TrainingSubset(int size, Generator generator) => null;
+
+    /// <summary>
+    /// True when evaluations use the chunked <see cref="Evaluation.LikelihoodEvaluator"/> on the test and training
+    /// subsets (the deep models, experiments.md §1.5 items 4–5) rather than the estimator's own diagnostics.
+    /// </summary>
+    public virtual bool UsesLikelihoodEvaluator => false;
+
     /// <summary>Model-specific metrics on a held-out batch (estimators.md §6), keyed by name.</summary>
     public abstract IReadOnlyDictionary<string, double> Metrics(Tensor heldOut);
 
@@ -173,19 +185,27 @@ public sealed class GaussianToyTask : TrainingTask
 public static class TrainingTasks
 {
     /// <summary>Accepted model names.</summary>
-    public static readonly IReadOnlyList<string> Names = new[] { "gmm", "gaussian-toy" };
+    public static readonly IReadOnlyList<string> Names = new[] { "gmm", "gaussian-toy", "sbn", "vae" };
 
     /// <summary>Throw a clear error for an unknown model name.</summary>
     public static void CheckName(string name)
     {
         if (!Names.Contains(name))
-            throw new ArgumentException($"unknown model '{name}'; use one of: {string.Join(", ", Names)} (sbn comes later)");
+            throw new ArgumentException($"unknown model '{name}'; use one of: {string.Join(", ", Names)}");
     }
 
-    /// <summary>Create the task; the model is initialised from <paramref name="generator"/>.</summary>
+    /// <summary>Create the task of a run: the synthetic ones from the run generator, the image models from the configuration's data set.</summary>
+    public static TrainingTask Create(TrainingConfiguration configuration, Generator generator, Device device)
+        => ImageTrainingTask.Models.Contains(configuration.Model)
+            ? new ImageTrainingTask(configuration, device)
+            : Create(configuration.Model, generator, device);
+
+    /// <summary>Create a synthetic task (gmm, gaussian-toy); the model is initialised from <paramref name="generator"/>.</summary>
     public static TrainingTask Create(string name, Generator generator, Device device)
     {
         CheckName(name);
+        if (ImageTrainingTask.Models.Contains(name))
+            throw new ArgumentException($"model '{name}' needs a data set: create it from a TrainingConfiguration");
         return name switch
         {
             "gmm" => new GaussianMixtureTask(generator, device),

@@ -90,7 +90,7 @@ public class TrainCommandProcessTests : IDisposable
     [Theory]
     [InlineData("--iw", "abc")]
     [InlineData("--warmup-mode", "cubic")]
-    [InlineData("--model", "vae")]
+    [InlineData("--model", "resnet")]
     [InlineData("--estimator", "ovis-gamma7")]
     [InlineData("--grad-every", "150")]
     [InlineData("--device", "cuda")]

@@ -86,7 +86,7 @@ public class TrainerTests : IDisposable
     public void InconsistentConfigurationsAreRejected()
     {
         Assert.Contains("--grad-every", Assert.Throws<ArgumentException>(() => (Small with { GradientEvery = 150 }).Validate()).Message);
-        Assert.Contains("unknown model", Assert.Throws<ArgumentException>(() => (Small with { Model = "vae" }).Validate()).Message);
+        Assert.Contains("unknown model", Assert.Throws<ArgumentException>(() => (Small with { Model = "sbn-deep" }).Validate()).Message);
         Assert.ThrowsAny<ArgumentException>(() => (Small with { Estimator = "ovis-gamma2" }).Validate());
         Assert.Contains("--iw", Assert.Throws<ArgumentException>(() => (Small with { Particles = 0 }).Validate()).Message);
     }

@@ -20,6 +20,7 @@ public static class Program
         var root = new RootCommand("Ovis: importance-weighted bounds and low-variance gradient estimators (OVIS, VIMCO, RWS, TVO, IWAE, DReG) on TorchSharp");
         root.Subcommands.Add(EstimatorsCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(GradientsCommand.Create());
         return root;
     }
 }

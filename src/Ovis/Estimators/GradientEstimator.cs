@@ -75,6 +75,15 @@ public abstract class GradientEstimator
     /// (not including) <c>backward()</c>.
     /// </summary>
     public EstimatorResult Compute(EstimatorContext context)
+        => ComputeWith(context, (particles, options) => context.Model.Forward(context.Data, particles, options));
+
+    /// <summary>
+    /// <see cref="Compute"/> with the particles drawn by <paramref name="forward"/>(P, options) instead of
+    /// <c>context.Model.Forward</c>: the gradient analysis uses it to draw from a model evaluated with per-row
+    /// parameter copies (<see cref="Models.IRowwiseGradientModel"/>), so that one autograd call yields every data
+    /// row's own gradient. <paramref name="forward"/> must honour the options exactly as the model's Forward does.
+    /// </summary>
+    public EstimatorResult ComputeWith(EstimatorContext context, Func<int, SamplingOptions, ParticleLogDensities> forward)
     {
         var settings = context.Settings;
         settings.Validate();
@@ -84,7 +93,7 @@ public abstract class GradientEstimator
                 $"estimator '{Id}' needs reparameterised samples, but model '{context.Model.GetName()}' has discrete latents; " +
                 "use a score-function estimator such as ovis-gamma1, vimco-arithmetic or reinforce");
         int particles = settings.OuterSamples * ParticlesPerDraw(settings.Particles);
-        var densities = context.Model.Forward(context.Data, particles,
+        var densities = forward(particles,
             Sampling(new SamplingOptions(Reparameterize: RequiresReparameterization, Generator: context.Generator)));
         return Surrogate(densities, context);
     }

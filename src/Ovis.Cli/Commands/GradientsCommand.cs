@@ -28,7 +28,7 @@ public static class GradientsCommand
         var model = new Option<string>("--model") { Description = "the model (only gaussian-toy)", DefaultValueFactory = _ => "gaussian-toy" };
         var estimators = new Option<string?>("--estimators", "--estimator") { Description = "comma-separated estimator ids (default: the preset's)" };
         var particles = new Option<string?>("--iw") { Description = "K values, comma-separated (default: the preset's)" };
-        var samples = new Option<int?>("--samples") { Description = "gradient draws per (estimator, K) (paper 10000, quick 400)" };
+        var samples = new Option<int?>("--samples") { Description = "gradient draws per (estimator, K) (paper 10000, quick 300)" };
         var seed = new Option<ulong>("--seed") { Description = "seed of the initialisation, perturbation and draws (the reference uses 10)", DefaultValueFactory = _ => 10UL };
         var output = new Option<string>("--out") { Description = "output directory", Required = true };
         var preset = new Option<string>("--preset") { Description = "paper or quick", DefaultValueFactory = _ => "quick" };
@@ -40,8 +40,9 @@ public static class GradientsCommand
         var reference = new Option<string>("--reference") { Description = "estimator whose mean at each K is taken as the true gradient for the bias column (must be unbiased; added to the run if missing)", DefaultValueFactory = _ => "ovis-gamma0" };
         var dtype = new Option<string>("--dtype") { Description = "float64 (default) or float32 (the reference's precision)", DefaultValueFactory = _ => "float64" };
         var chunk = new Option<long>("--chunk-elements") { Description = "latent elements (rows × particles × D) evaluated per vectorised chunk: bounds memory", DefaultValueFactory = _ => RowwiseGradientDraws.DefaultChunkElements };
+        var gradientEpsilon = new Option<double>("--grad-epsilon") { Description = "ε of the statistics: variance threshold of the mask and floor of the SNR's standard deviation", DefaultValueFactory = _ => 1e-15 };
         var command = new Command("gradients", "Asymptotic SNR study on the Gaussian toy (the paper's Figure 1): SNR, DSNR, variance and |E g| of each estimator against K");
-        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk })
+        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk, gradientEpsilon })
             command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -72,6 +73,7 @@ public static class GradientsCommand
                 },
                 Key = parse.GetValue(key)!,
                 Seed = parse.GetValue(seed),
+                GradientEpsilon = parse.GetValue(gradientEpsilon) >= 0 ? parse.GetValue(gradientEpsilon) : throw new ArgumentException("--grad-epsilon must be non-negative"),
                 ChunkElements = parse.GetValue(chunk) > 0 ? parse.GetValue(chunk) : throw new ArgumentException("--chunk-elements must be positive"),
                 DType = parse.GetValue(dtype) switch
                 {

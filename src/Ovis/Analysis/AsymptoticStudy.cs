@@ -33,7 +33,7 @@ public sealed record AsymptoticStudySettings(
 
     /// <summary>A small version that finishes in well under a minute on 2 cores.</summary>
     public static AsymptoticStudySettings Quick(IReadOnlyList<string> estimators) =>
-        new(estimators, new[] { 3, 10, 30, 100 }, Draws: 400, Points: 64);
+        new(estimators, new[] { 3, 10, 30, 100 }, Draws: 300, Points: 64);
 
     /// <summary>Throw a clear error for impossible settings.</summary>
     public void Validate()

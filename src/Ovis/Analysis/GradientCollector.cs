@@ -1,3 +1,5 @@
+using Ovis.Estimators;
+using Ovis.Models;
 using static TorchSharp.torch;
 
 namespace Ovis.Analysis;
@@ -30,6 +32,21 @@ public sealed class GradientCollector
 
     /// <summary>True when the last <see cref="Collect"/> replayed the source for the DSNR pass.</summary>
     public bool LastRunReplayed { get; private set; }
+
+    /// <summary>
+    /// The statistics of <paramref name="draws"/> gradients of <paramref name="estimator"/>'s batch-mean loss on
+    /// <paramref name="data"/> w.r.t. the selected parameters (e.g. a trainer's periodic SNR of the inference network,
+    /// estimators.md §7.1). Uses the vectorised <see cref="RowwiseGradientDraws"/> when the model supports per-row
+    /// evaluation and <paramref name="vectorise"/> is set, else one backward pass per draw.
+    /// </summary>
+    public GradientStatistics Collect(LatentVariableModel model, GradientEstimator estimator, EstimatorSettings settings, Tensor data,
+                                      ParameterSelection selection, int draws, ulong seed, bool vectorise = true, double[]? trueGradient = null)
+    {
+        IGradientDrawSource source = vectorise && model is IRowwiseGradientModel
+            ? new RowwiseGradientDraws(model, estimator, settings, data, selection)
+            : new BackwardGradientDraws(model, estimator, settings, data, selection);
+        return Collect(source, draws, seed, trueGradient);
+    }
 
     /// <summary>
     /// Draw <paramref name="draws"/> gradients with a fresh generator seeded with <paramref name="seed"/> and return

@@ -220,6 +220,31 @@ public class GradientStatisticsTests
     }
 
     [Fact]
+    public void CollectedBackwardDrawsMatchTheExactOracleMoments()
+    {
+        using var scope = NewDisposeScope();
+        var model = TinyModel.Create();
+        var data = TinyModel.Data();
+        var estimator = EstimatorRegistry.Create("ovis-gamma0");
+        var settings = new EstimatorSettings(3);
+        var exact = new ExactOracle(model, data).Moments(estimator, settings);
+        const int n = 500;
+        var collector = new GradientCollector();
+        var statistics = collector.Collect(model, estimator, settings, data, ParameterSelection.Inference, n, 5);   // no row-wise mode: backward passes
+        Assert.Equal(exact.PhiMean.Length, statistics.Dimension);
+        for (int d = 0; d < statistics.Dimension; d++)
+        {
+            double standardError = Math.Sqrt(statistics.Variance[d] / n) + 1e-12;
+            Assert.InRange(statistics.Mean[d], -exact.PhiMean[d] - 4.5 * standardError, -exact.PhiMean[d] + 4.5 * standardError);   // loss gradient = −ascent
+        }
+        double totalVariance = statistics.Variance.Sum();
+        Assert.InRange(totalVariance, exact.PhiVariance * (1 - 6 * Math.Sqrt(2.0 / (n - 1))), exact.PhiVariance * (1 + 6 * Math.Sqrt(2.0 / (n - 1))));
+        var first = collector.Collect(model, estimator, settings, data, ParameterSelection.Inference, 20, 8);
+        var again = collector.Collect(model, estimator, settings, data, ParameterSelection.Inference, 20, 8);
+        Assert.Equal(first.MeanSnr, again.MeanSnr, 14);                                                          // fixed seed, same draws
+    }
+
+    [Fact]
     public void LogLogSlopeRecoversAPowerLaw()
     {
         var points = new[] { 3.0, 10, 30, 100 }.Select(k => (k, 2 * Math.Pow(k, -0.5)));

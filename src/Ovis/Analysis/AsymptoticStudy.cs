@@ -77,10 +77,16 @@ public sealed class AsymptoticStudy
     {
         var s = Settings;
         var generator = new Generator(s.Seed);
-        var model = new GaussianToyModel(s.Dimension, s.Spread, s.DType, generator);
-        var (data, _) = GaussianToyModel.GenerateData(s.Dimension, s.Points, s.DataSeed, s.DType);
+        // Built in float64 and converted afterwards, so that float32 and float64 studies share the evaluation point.
+        var model = new GaussianToyModel(s.Dimension, s.Spread, ScalarType.Float64, generator);
+        var (data, _) = GaussianToyModel.GenerateData(s.Dimension, s.Points, s.DataSeed, ScalarType.Float64);
         model.SetOptimum(data);
         model.Perturb(s.Perturbation, generator);
+        if (s.DType != ScalarType.Float64)
+        {
+            model.to(s.DType);
+            data = data.to(s.DType);
+        }
         return (model, data);
     }
 

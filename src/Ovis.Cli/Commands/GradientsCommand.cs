@@ -122,7 +122,7 @@ public static class GradientsCommand
         Console.WriteLine();
         table.Write(Console.Out);
         Console.WriteLine();
-        Console.WriteLine("Least-squares slope of log(mean SNR) on log K (√K = +0.5, 1/√K = −0.5):");
+        Console.WriteLine("Least-squares slopes of log(value) on log K (√K = +0.5, 1/√K = −0.5):");
         var slopes = new TextTable("estimator", "SNR slope", "DSNR slope", "variance slope", "|E g| slope");
         foreach (var id in rows.Select(r => r.Estimator).Distinct())
         {

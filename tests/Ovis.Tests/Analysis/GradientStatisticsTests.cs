@@ -154,10 +154,10 @@ public class GradientStatisticsTests
         var estimator = EstimatorRegistry.Create("vimco-arithmetic");
         var settings = new EstimatorSettings(5);
         var selection = ParameterSelection.ByName("b");
-        // 3 rows per chunk with 7 points per draw: draws straddle chunks and chunks hold pieces of several draws.
-        var rowwise = new RowwiseGradientDraws(model, estimator, settings, data, selection, chunkElements: 3 * 5 * 3);
+        // 4 rows per chunk with 7 points per draw: draws straddle chunks and chunks hold pieces of several draws.
+        var rowwise = new RowwiseGradientDraws(model, estimator, settings, data, selection, chunkElements: 4 * 5 * 3);
         var backward = new BackwardGradientDraws(model, estimator, settings, data, selection);
-        const int n = 300;
+        const int n = 200;
         var collector = new GradientCollector();
         var fast = collector.Collect(rowwise, n, 1);
         var slow = collector.Collect(backward, n, 2);
@@ -228,7 +228,7 @@ public class GradientStatisticsTests
         var estimator = EstimatorRegistry.Create("ovis-gamma0");
         var settings = new EstimatorSettings(3);
         var exact = new ExactOracle(model, data).Moments(estimator, settings);
-        const int n = 500;
+        const int n = 300;
         var collector = new GradientCollector();
         var statistics = collector.Collect(model, estimator, settings, data, ParameterSelection.Inference, n, 5);   // no row-wise mode: backward passes
         Assert.Equal(exact.PhiMean.Length, statistics.Dimension);

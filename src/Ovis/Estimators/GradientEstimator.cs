@@ -77,10 +77,20 @@ public abstract class GradientEstimator
     public EstimatorResult Compute(EstimatorContext context) => Surrogate(DrawParticles(context), context);
 
     /// <summary>
-    /// Validate the settings and draw M·ParticlesPerDraw(K) particles per data point from the model, sampled the
-    /// way this estimator needs (with or without reparameterisation, q's parameters detached for STL/DReG).
+    /// <see cref="Compute"/> with the particles drawn by <paramref name="forward"/>(P, options) instead of
+    /// <c>context.Model.Forward</c>: the gradient analysis uses it to draw from a model evaluated with per-row
+    /// parameter copies (<see cref="Models.IRowwiseGradientModel"/>), so that one autograd call yields every data
+    /// row's own gradient. <paramref name="forward"/> must honour the options exactly as the model's Forward does.
     /// </summary>
-    public ParticleLogDensities DrawParticles(EstimatorContext context)
+    public EstimatorResult ComputeWith(EstimatorContext context, Func<int, SamplingOptions, ParticleLogDensities> forward)
+        => Surrogate(DrawParticles(context, forward), context);
+
+    /// <summary>
+    /// Validate the settings and draw M·ParticlesPerDraw(K) particles per data point, sampled the way this
+    /// estimator needs (with or without reparameterisation, q's parameters detached for STL/DReG), by the model's
+    /// Forward or by <paramref name="forward"/>.
+    /// </summary>
+    public ParticleLogDensities DrawParticles(EstimatorContext context, Func<int, SamplingOptions, ParticleLogDensities>? forward = null)
     {
         var settings = context.Settings;
         settings.Validate();
@@ -90,7 +100,8 @@ public abstract class GradientEstimator
                 $"estimator '{Id}' needs reparameterised samples, but model '{context.Model.GetName()}' has discrete latents; " +
                 "use a score-function estimator such as ovis-gamma1, vimco-arithmetic or reinforce");
         int particles = settings.OuterSamples * ParticlesPerDraw(settings.Particles);
-        return context.Model.Forward(context.Data, particles,
+        forward ??= (count, options) => context.Model.Forward(context.Data, count, options);
+        return forward(particles,
             Sampling(new SamplingOptions(Reparameterize: RequiresReparameterization, Generator: context.Generator)));
     }
 

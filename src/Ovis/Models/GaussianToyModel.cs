@@ -19,7 +19,7 @@ public enum GaussianToySpread
 /// The exact posterior is N((x + μ)/2, I/2), so the optimum is μ* = mean(x), A* = I/2, b* = μ*/2.
 /// One stochastic layer; reparameterisable.
 /// </summary>
-public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler
+public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, IRowwiseGradientModel
 {
     private readonly Parameter mu;   // θ, [D]
     private readonly Parameter A;    // φ, [D, D]
@@ -73,23 +73,41 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler
 
     /// <inheritdoc />
     public override IReadOnlyList<Tensor> Sample(Tensor x, int particles, SamplingOptions options)
+        => SampleAround(PosteriorMean(x, detach: false), particles, options);
+
+    private IReadOnlyList<Tensor> SampleAround(Tensor posteriorMean, int particles, SamplingOptions options)
     {
-        var mean = PosteriorMean(x, detach: false).unsqueeze(1);                             // [B, 1, D]
-        var noise = randn(new long[] { x.shape[0], particles, Dimension }, dtype: mean.dtype, generator: options.Generator);
+        var mean = posteriorMean.unsqueeze(1);                                               // [B, 1, D]
+        var noise = StandardNoise(posteriorMean.shape[0], particles, mean.dtype, options.Generator);
         var z = mean + PosteriorStd * noise;                                                 // [B, P, D]
         return new[] { options.Reparameterize ? z : z.detach() };
     }
 
+    /// <summary>
+    /// ε ~ N(0, I), [B, P, D], drawn in float32 and widened to <paramref name="dtype"/>: TorchSharp's CPU normal
+    /// sampler is 5–10× slower in float64 (measured), and a float32 draw is an exact float64 number, so the only
+    /// effect is the 2⁻²⁴ resolution of the draws, far below any Monte Carlo error.
+    /// </summary>
+    private Tensor StandardNoise(long rows, int particles, ScalarType dtype, Generator? generator)
+    {
+        var noise = randn(new long[] { rows, particles, Dimension }, dtype: ScalarType.Float32, generator: generator);
+        return dtype == ScalarType.Float32 ? noise : noise.to(dtype);
+    }
+
     /// <inheritdoc />
     public override ParticleLogDensities Evaluate(Tensor x, IReadOnlyList<Tensor> latents, bool detachPosteriorParameters = false)
+        => EvaluateAt(x, latents, PosteriorMean(x, detachPosteriorParameters), mu);
+
+    /// <summary>The densities at posterior mean [B, D] and prior mean ([D] or per row [B, D]).</summary>
+    private ParticleLogDensities EvaluateAt(Tensor x, IReadOnlyList<Tensor> latents, Tensor posteriorMean, Tensor priorMean)
     {
         if (latents.Count != 1) throw new ArgumentException($"the Gaussian toy has one latent layer, got {latents.Count}");
         var z = latents[0];                                                                  // [B, P, D]
         var observed = x.unsqueeze(1);                                                       // [B, 1, D]
         var logLikelihood = LogDensity.Normal(observed, z, 1.0).sum(-1);                    // [B, P]
-        var logPrior = LogDensity.Normal(z, mu, 1.0).sum(-1);                               // [B, P]
-        var mean = PosteriorMean(x, detachPosteriorParameters).unsqueeze(1);
-        var logPosterior = LogDensity.Normal(z, mean, PosteriorStd).sum(-1);                // [B, P]
+        var prior = priorMean.dim() == 2 ? priorMean.unsqueeze(1) : priorMean;              // [B, 1, D] or [D]
+        var logPrior = LogDensity.Normal(z, prior, 1.0).sum(-1);                            // [B, P]
+        var logPosterior = LogDensity.Normal(z, posteriorMean.unsqueeze(1), PosteriorStd).sum(-1); // [B, P]
         return new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1), latents);
     }
 
@@ -101,6 +119,68 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler
         var z = mu.detach() + randn(new long[] { count, Dimension }, dtype: mu.dtype, generator: generator);   // [N, D]
         var x = z + randn(new long[] { count, Dimension }, dtype: mu.dtype, generator: generator);             // [N, D]
         return (x, new[] { z });
+    }
+
+    /// <summary>
+    /// The row-wise evaluation (<see cref="IRowwiseGradientModel"/>): the leaves are the per-row posterior mean
+    /// m_b = x_b A + b, [B, D], and a per-row copy of μ, [B, D]. Same random stream as <see cref="LatentVariableModel.Forward"/>.
+    /// <para>
+    /// Without reparameterisation (the score-function family) the densities use the quadratic-form expansion with
+    /// z = c + sε, c = sg(m): every log-density is a function of ‖ε‖² and of ε·u for three per-row vectors u
+    /// (u = x − c, c − μ, (c − m)/s), so the particles enter through one batched matrix product instead of several
+    /// element-wise passes over [B, P, D] — a several-fold speed-up of the asymptotic study. With reparameterisation
+    /// (pathwise estimators, which may differentiate through z) the direct form of <see cref="Evaluate"/> is used.
+    /// </para>
+    /// </summary>
+    public RowwiseForward ForwardRowwise(Tensor x, int particles, SamplingOptions options)
+    {
+        Tensor posteriorMean, priorMean;
+        using (no_grad())
+        {
+            posteriorMean = PosteriorMean(x, detach: true).clone();                          // m [B, D]
+            priorMean = mu.detach().unsqueeze(0).expand(x.shape[0], Dimension).clone();     // μ [B, D]
+        }
+        posteriorMean.requires_grad_(true);
+        priorMean.requires_grad_(true);
+        var leaves = new[] { posteriorMean, priorMean };
+        var evaluated = options.DetachPosteriorParameters ? posteriorMean.detach() : posteriorMean;
+        if (options.Reparameterize)
+        {
+            var latents = SampleAround(posteriorMean, particles, options);
+            return new RowwiseForward(EvaluateAt(x, latents, evaluated, priorMean), leaves);
+        }
+
+        var noise = StandardNoise(x.shape[0], particles, posteriorMean.dtype, options.Generator);       // ε [B, P, D]
+        var centre = posteriorMean.detach();                                                 // c [B, D]
+        double s = PosteriorStd;
+        var toData = x.to(centre.dtype) - centre;                                            // x − c
+        var fromPrior = centre - priorMean;                                                  // c − μ
+        var fromPosterior = (centre - evaluated) / s;                                        // (c − m)/s, zero-valued, carries ∂/∂m
+        var projections = noise.bmm(stack(new[] { toData, fromPrior, fromPosterior }, -1));  // ε·u [B, P, 3]
+        var noiseSquare = noise.square().sum(-1);                                            // ‖ε‖² [B, P]
+        double constant = Dimension * 0.5 * Math.Log(2 * Math.PI);
+        var logLikelihood = -0.5 * (toData.square().sum(-1, keepdim: true) - 2 * s * projections.select(-1, 0) + s * s * noiseSquare) - constant;
+        var logPrior = -0.5 * (fromPrior.square().sum(-1, keepdim: true) + 2 * s * projections.select(-1, 1) + s * s * noiseSquare) - constant;
+        var logPosterior = -0.5 * (fromPosterior.square().sum(-1, keepdim: true) + 2 * projections.select(-1, 2) + noiseSquare)
+                           - (constant + Dimension * Math.Log(s));
+        Tensor z;
+        using (no_grad()) z = centre.unsqueeze(1) + s * noise;                              // [B, P, D], constant
+        return new RowwiseForward(new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1), new[] { z }), leaves);
+    }
+
+    /// <summary>
+    /// Row b's parameter gradient from the leaf gradients g_m = ∂/∂m_b and g_μ: ∂/∂b = g_m, ∂/∂A_ij = x_bi·g_m,bj
+    /// (since m_b = x_b A + b), ∂/∂μ = g_μ. Returns [B, numel].
+    /// </summary>
+    public Tensor RowGradient(Parameter parameter, Tensor x, IReadOnlyList<Tensor> leafGradients)
+    {
+        if (leafGradients.Count != 2) throw new ArgumentException($"the Gaussian toy has two row-wise leaves, got {leafGradients.Count} gradients");
+        var posteriorMeanGradient = leafGradients[0];                                        // [B, D]
+        if (parameter.Handle == b.Handle) return posteriorMeanGradient;
+        if (parameter.Handle == mu.Handle) return leafGradients[1];
+        if (parameter.Handle == A.Handle)
+            return (x.unsqueeze(2).to(posteriorMeanGradient.dtype) * posteriorMeanGradient.unsqueeze(1)).reshape(x.shape[0], -1); // [B, D·D]
+        throw new ArgumentException("the parameter is not one of the Gaussian toy's (μ, A, b)");
     }
 
     /// <summary>Set (μ, A, b) to the optimum for the data set x [N, D]: μ* = mean(x), A* = I/2, b* = μ*/2.</summary>

@@ -1,0 +1,154 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Ovis.Analysis;
+using Ovis.Estimators;
+using Ovis.Models;
+using Ovis.Reporting;
+using static TorchSharp.torch;
+
+namespace Ovis.Cli.Commands;
+
+/// <summary>
+/// <c>ovis gradients</c>: the asymptotic SNR study of the paper's Figure 1 (experiments.md §2.1) on the Gaussian toy.
+/// Writes <c>gradients.csv</c> and <c>gradients.png</c> (four log–log panels) and prints the fitted log–log slopes.
+/// </summary>
+public static class GradientsCommand
+{
+    /// <summary>The estimators of the paper preset (Figure 1 and its extended version).</summary>
+    public const string PaperEstimators = "pathwise-iwae,dreg,stl,ovis-gamma0,ovis-gamma1,vimco-arithmetic";
+
+    /// <summary>The estimators of the quick preset (all score-function, available in the core library).</summary>
+    public const string QuickEstimators = "ovis-gamma0,ovis-gamma1,vimco-arithmetic,ovis-S1-exclusive";
+
+    /// <summary>Build the command.</summary>
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "the model (only gaussian-toy)", DefaultValueFactory = _ => "gaussian-toy" };
+        var estimators = new Option<string?>("--estimators", "--estimator") { Description = "comma-separated estimator ids (default: the preset's)" };
+        var particles = new Option<string?>("--iw") { Description = "K values, comma-separated (default: the preset's)" };
+        var samples = new Option<int?>("--samples") { Description = "gradient draws per (estimator, K) (paper 10000, quick 300)" };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the initialisation, perturbation and draws (the reference uses 10)", DefaultValueFactory = _ => 10UL };
+        var output = new Option<string>("--out") { Description = "output directory", Required = true };
+        var preset = new Option<string>("--preset") { Description = "paper or quick", DefaultValueFactory = _ => "quick" };
+        var epsilon = new Option<double?>("--epsilon") { Description = "ε, std of the perturbation of the optimum (0.01)" };
+        var points = new Option<int?>("--points") { Description = "data points, all in one batch (paper 1024, quick 64)" };
+        var dimension = new Option<int?>("--dimension") { Description = "D (20)" };
+        var spread = new Option<string>("--spread") { Description = "q's spread 2/3 as a standard deviation (std, the reference code) or a variance (variance, Rainforth et al.)", DefaultValueFactory = _ => "std" };
+        var key = new Option<string>("--key") { Description = "parameters: name substrings (b, A, mu), inference or generative", DefaultValueFactory = _ => "b" };
+        var reference = new Option<string>("--reference") { Description = "estimator whose mean at each K is taken as the true gradient for the bias column (must be unbiased; added to the run if missing)", DefaultValueFactory = _ => "ovis-gamma0" };
+        var dtype = new Option<string>("--dtype") { Description = "float64 (default) or float32 (the reference's precision)", DefaultValueFactory = _ => "float64" };
+        var chunk = new Option<long>("--chunk-elements") { Description = "latent elements (rows × particles × D) evaluated per vectorised chunk: bounds memory", DefaultValueFactory = _ => RowwiseGradientDraws.DefaultChunkElements };
+        var gradientEpsilon = new Option<double>("--grad-epsilon") { Description = "ε of the statistics: variance threshold of the mask and floor of the SNR's standard deviation", DefaultValueFactory = _ => 1e-15 };
+        var command = new Command("gradients", "Asymptotic SNR study on the Gaussian toy (the paper's Figure 1): SNR, DSNR, variance and |E g| of each estimator against K");
+        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk, gradientEpsilon })
+            command.Options.Add(option);
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            if (parse.GetValue(model) != "gaussian-toy")
+                throw new ArgumentException($"--model must be gaussian-toy (the asymptotic study's model), got '{parse.GetValue(model)}'");
+            var presetName = parse.GetValue(preset);
+            if (presetName is not ("paper" or "quick")) throw new ArgumentException($"--preset must be paper or quick, got '{presetName}'");
+            var ids = EstimatorRegistry.CreateMany(parse.GetValue(estimators) ?? (presetName == "paper" ? PaperEstimators : QuickEstimators))
+                .Select(e => e.Id).ToList();
+            var referenceId = EstimatorRegistry.Create(parse.GetValue(reference)!).Id;
+            var claim = EstimatorRegistry.Create(referenceId).Claim(0);
+            if (claim is null || !claim.IsUnbiased)
+                throw new ArgumentException($"--reference '{referenceId}' is not an unbiased estimator at α = 0; use e.g. ovis-gamma0 or pathwise-iwae");
+            if (!ids.Contains(referenceId)) ids.Add(referenceId);
+            var settings = presetName == "paper" ? AsymptoticStudySettings.Paper(ids) : AsymptoticStudySettings.Quick(ids);
+            settings = settings with
+            {
+                Particles = parse.GetValue(particles) is { } ks ? CommandRunner.ParseIntegers(ks, "--iw") : settings.Particles,
+                Draws = parse.GetValue(samples) ?? settings.Draws,
+                Points = parse.GetValue(points) ?? settings.Points,
+                Dimension = parse.GetValue(dimension) ?? settings.Dimension,
+                Perturbation = parse.GetValue(epsilon) ?? settings.Perturbation,
+                Spread = parse.GetValue(spread) switch
+                {
+                    "std" => GaussianToySpread.StandardDeviationTwoThirds,
+                    "variance" => GaussianToySpread.VarianceTwoThirds,
+                    var s => throw new ArgumentException($"--spread must be std or variance, got '{s}'"),
+                },
+                Key = parse.GetValue(key)!,
+                Seed = parse.GetValue(seed),
+                GradientEpsilon = parse.GetValue(gradientEpsilon) >= 0 ? parse.GetValue(gradientEpsilon) : throw new ArgumentException("--grad-epsilon must be non-negative"),
+                ChunkElements = parse.GetValue(chunk) > 0 ? parse.GetValue(chunk) : throw new ArgumentException("--chunk-elements must be positive"),
+                DType = parse.GetValue(dtype) switch
+                {
+                    "float64" => ScalarType.Float64,
+                    "float32" => ScalarType.Float32,
+                    var d => throw new ArgumentException($"--dtype must be float64 or float32, got '{d}'"),
+                },
+            };
+            var directory = parse.GetValue(output)!;
+            Directory.CreateDirectory(directory);
+            Run(new AsymptoticStudy(settings), referenceId, directory);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Run the study, write the CSV and the figure, print the table and the slopes.</summary>
+    public static IReadOnlyList<AsymptoticStudyRow> Run(AsymptoticStudy study, string referenceId, string directory)
+    {
+        var s = study.Settings;
+        Console.WriteLine($"Gaussian toy: D = {s.Dimension}, {s.Points} points in one batch, q spread {s.Spread}, optimum + N(0, {s.Perturbation}²), " +
+                          $"gradient of the batch-mean loss w.r.t. '{s.Key}', {s.Draws} draws per (estimator, K), seed {s.Seed}, {s.DType}.");
+        var watch = Stopwatch.StartNew();
+        var rows = study.Run(row => Console.WriteLine(
+            $"  {row.Estimator,-22} K = {row.Particles,5}: SNR {Format(row.Statistics.MeanSnr)}  DSNR {Format(row.Statistics.DirectionalSnr)}  ({row.Seconds:F1} s)"));
+        double seconds = watch.Elapsed.TotalSeconds;
+
+        var truth = rows.Where(r => r.Estimator == referenceId).ToDictionary(r => r.Particles, r => r.Statistics.Mean);
+        var csv = new StringBuilder("estimator,K,draws,snr,dsnr,variance,magnitude,keep_ratio,snr_p50,relative_bias,cosine,bias_reference,seconds\n");
+        var table = new TextTable("estimator", "K", "SNR", "DSNR", "variance", "|E g|", $"rel. bias vs {referenceId}", "seconds");
+        foreach (var row in rows)
+        {
+            var st = row.Statistics;
+            var comparison = row.Estimator == referenceId || !truth.TryGetValue(row.Particles, out var t) ? null : GradientStatistics.Compare(st.Mean, t);
+            csv.AppendLine(string.Join(",", row.Estimator, row.Particles, st.Draws, Csv(st.MeanSnr), Csv(st.DirectionalSnr), Csv(st.MeanVariance),
+                Csv(st.Magnitude), Csv(st.KeepRatio), Csv(st.Percentiles.P50), Csv(comparison?.RelativeBias), Csv(comparison?.Cosine),
+                referenceId + "-mean", Csv(row.Seconds)));
+            table.Add(row.Estimator, row.Particles.ToString(CultureInfo.InvariantCulture), Format(st.MeanSnr), Format(st.DirectionalSnr),
+                Format(st.MeanVariance), Format(st.Magnitude), comparison is null ? "-" : Format(comparison.RelativeBias), row.Seconds.ToString("F1", CultureInfo.InvariantCulture));
+        }
+        var csvPath = Path.Combine(directory, "gradients.csv");
+        var pngPath = Path.Combine(directory, "gradients.png");
+        File.WriteAllText(csvPath, csv.ToString());
+        AsymptoticFigure.Save(rows, pngPath);
+
+        Console.WriteLine();
+        table.Write(Console.Out);
+        Console.WriteLine();
+        Console.WriteLine("Least-squares slopes of log(value) on log K (√K = +0.5, 1/√K = −0.5):");
+        var slopes = new TextTable("estimator", "SNR slope", "DSNR slope", "variance slope", "|E g| slope");
+        foreach (var id in rows.Select(r => r.Estimator).Distinct())
+        {
+            var mine = rows.Where(r => r.Estimator == id).ToArray();
+            double Slope(Func<GradientStatistics, double> f) => AsymptoticStudy.LogLogSlope(mine.Select(r => ((double)r.Particles, f(r.Statistics))));
+            slopes.Add(id, Signed(Slope(x => x.MeanSnr)), Signed(Slope(x => x.DirectionalSnr)), Signed(Slope(x => x.MeanVariance)), Signed(Slope(x => x.Magnitude)));
+        }
+        slopes.Write(Console.Out);
+        Console.WriteLine();
+        Console.WriteLine($"bias column: relative distance of each mean to the mean of {referenceId} (unbiased at α = 0) at the same K, itself a Monte Carlo estimate.");
+        Console.WriteLine($"wrote {csvPath} and {pngPath}; wall time {seconds:F1} s; peak RSS {PeakResidentMegabytes():F0} MB");
+        return rows;
+    }
+
+    /// <summary>VmHWM of /proc/self/status in MB (NaN where unavailable).</summary>
+    public static double PeakResidentMegabytes()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+        }
+        catch (IOException) { return double.NaN; }
+    }
+
+    private static string Format(double v) => double.IsFinite(v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "-";
+    private static string Signed(double v) => double.IsFinite(v) ? v.ToString("+0.00;-0.00", CultureInfo.InvariantCulture) : "-";
+    private static string Csv(double? v) => v is { } x && double.IsFinite(x) ? x.ToString("R", CultureInfo.InvariantCulture) : "";
+}

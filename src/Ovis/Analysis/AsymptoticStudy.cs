@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Ovis.Estimators;
+using Ovis.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ovis.Analysis;
+
+/// <summary>The settings of the asymptotic SNR study (experiments.md §2.1, the paper's Figure 1).</summary>
+/// <param name="Estimators">estimator ids (EstimatorRegistry).</param>
+/// <param name="Particles">the K values.</param>
+/// <param name="Draws">gradient draws per (estimator, K) (10⁴ in the paper).</param>
+/// <param name="Points">data points, all in one batch (1024 in the paper).</param>
+/// <param name="Dimension">D of the Gaussian toy (20).</param>
+/// <param name="Perturbation">ε, the std of the N(0, ε²) noise added to the optimum (0.01).</param>
+/// <param name="Spread">q's spread: std 2/3 (reference code) or variance 2/3 (Rainforth et al.).</param>
+/// <param name="Key">parameter selection (e.g. "b", the paper's choice).</param>
+/// <param name="Seed">seed of the model initialisation, the perturbation and the draws (10 in the reference).</param>
+/// <param name="DataSeed">seed of the data set (42 in the reference).</param>
+/// <param name="GradientEpsilon">ε of the statistics (variance threshold, SNR floor), 1e-15 by default.</param>
+/// <param name="DType">float64 (default: the OVIS~ residuals at large K are O(K⁻²) differences of O(|L|) numbers,
+/// below float32 resolution) or float32 (the reference's precision).</param>
+/// <param name="ChunkElements">memory budget of one vectorised chunk in latent elements.</param>
+public sealed record AsymptoticStudySettings(
+    IReadOnlyList<string> Estimators, IReadOnlyList<int> Particles, int Draws, int Points = 1024, int Dimension = 20,
+    double Perturbation = 0.01, GaussianToySpread Spread = GaussianToySpread.StandardDeviationTwoThirds, string Key = "b",
+    ulong Seed = 10, long DataSeed = 42, double GradientEpsilon = 1e-15, ScalarType DType = ScalarType.Float64,
+    long ChunkElements = RowwiseGradientDraws.DefaultChunkElements)
+{
+    /// <summary>The paper's Figure 1 (experiments.md §2.1, §3.1).</summary>
+    public static AsymptoticStudySettings Paper(IReadOnlyList<string> estimators) =>
+        new(estimators, new[] { 3, 10, 30, 100, 300, 1000 }, Draws: 10_000);
+
+    /// <summary>A small version that finishes in well under a minute on 2 cores.</summary>
+    public static AsymptoticStudySettings Quick(IReadOnlyList<string> estimators) =>
+        new(estimators, new[] { 3, 10, 30, 100 }, Draws: 300, Points: 64);
+
+    /// <summary>Throw a clear error for impossible settings.</summary>
+    public void Validate()
+    {
+        if (Estimators.Count == 0) throw new ArgumentException("name at least one estimator");
+        if (Particles.Count == 0 || Particles.Any(k => k < 1)) throw new ArgumentException("every K must be a positive whole number");
+        if (Draws < 2) throw new ArgumentException($"the study needs at least 2 draws per (estimator, K), got {Draws}");
+        if (Points < 1) throw new ArgumentException($"the study needs at least one data point, got {Points}");
+        if (Dimension < 1) throw new ArgumentException($"the dimension must be positive, got {Dimension}");
+        if (!(Perturbation >= 0)) throw new ArgumentException($"the perturbation ε must be non-negative, got {Perturbation}");
+        if (DType is not (ScalarType.Float32 or ScalarType.Float64)) throw new ArgumentException("the study runs in float32 or float64");
+    }
+}
+
+/// <summary>One (estimator, K) cell of the study.</summary>
+/// <param name="Estimator">canonical estimator id.</param>
+/// <param name="Particles">K.</param>
+/// <param name="Statistics">the gradient statistics over the draws.</param>
+/// <param name="Seconds">wall time of the cell.</param>
+public sealed record AsymptoticStudyRow(string Estimator, int Particles, GradientStatistics Statistics, double Seconds);
+
+/// <summary>
+/// The asymptotic SNR study of the paper's Figure 1 (experiments.md §2.1): the Gaussian toy at its optimum plus an
+/// ε-perturbation, the gradient of the full-data-set mean loss w.r.t. b, N draws per (estimator, K) with the vectorised
+/// <see cref="RowwiseGradientDraws"/>, summarised by <see cref="GradientStatistics"/>.
+/// </summary>
+public sealed class AsymptoticStudy
+{
+    /// <summary>Create the study.</summary>
+    public AsymptoticStudy(AsymptoticStudySettings settings)
+    {
+        settings.Validate();
+        Settings = settings;
+    }
+
+    /// <summary>The settings.</summary>
+    public AsymptoticStudySettings Settings { get; }
+
+    /// <summary>The toy at its (perturbed) optimum and its data [N, D], as the reference's asymptotic script builds them.</summary>
+    public (GaussianToyModel model, Tensor data) BuildModel()
+    {
+        var s = Settings;
+        var generator = new Generator(s.Seed);
+        // Built in float64 and converted afterwards, so that float32 and float64 studies share the evaluation point.
+        var model = new GaussianToyModel(s.Dimension, s.Spread, ScalarType.Float64, generator);
+        var (data, _) = GaussianToyModel.GenerateData(s.Dimension, s.Points, s.DataSeed, ScalarType.Float64);
+        model.SetOptimum(data);
+        model.Perturb(s.Perturbation, generator);
+        if (s.DType != ScalarType.Float64)
+        {
+            model.to(s.DType);
+            data = data.to(s.DType);
+        }
+        return (model, data);
+    }
+
+    /// <summary>Run every (estimator, K) cell; <paramref name="progress"/> receives each finished row.</summary>
+    public IReadOnlyList<AsymptoticStudyRow> Run(Action<AsymptoticStudyRow>? progress = null)
+    {
+        var s = Settings;
+        var estimators = s.Estimators.Select(EstimatorRegistry.Create).ToArray();
+        using var scope = NewDisposeScope();
+        var (model, data) = BuildModel();
+        var selection = ParameterSelection.Parse(s.Key);
+        var collector = new GradientCollector(s.GradientEpsilon);
+        var rows = new List<AsymptoticStudyRow>();
+        foreach (var estimator in estimators)
+            foreach (var k in s.Particles)
+            {
+                var watch = Stopwatch.StartNew();
+                var source = new RowwiseGradientDraws(model, estimator, new EstimatorSettings(k), data, selection, s.ChunkElements);
+                var statistics = collector.Collect(source, s.Draws, s.Seed);
+                var row = new AsymptoticStudyRow(estimator.Id, k, statistics, watch.Elapsed.TotalSeconds);
+                rows.Add(row);
+                progress?.Invoke(row);
+            }
+        return rows;
+    }
+
+    /// <summary>
+    /// The least-squares slope of log y on log K over the given points (points with y ≤ 0 or non-finite are skipped;
+    /// NaN with fewer than two points).
+    /// </summary>
+    public static double LogLogSlope(IEnumerable<(double k, double y)> points)
+    {
+        var logs = points.Where(p => p.k > 0 && p.y > 0 && double.IsFinite(p.y)).Select(p => (x: Math.Log(p.k), y: Math.Log(p.y))).ToArray();
+        if (logs.Length < 2) return double.NaN;
+        double mx = logs.Average(p => p.x), my = logs.Average(p => p.y);
+        double sxx = logs.Sum(p => (p.x - mx) * (p.x - mx));
+        return sxx == 0 ? double.NaN : logs.Sum(p => (p.x - mx) * (p.y - my)) / sxx;
+    }
+}

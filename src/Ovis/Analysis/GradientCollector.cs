@@ -1,0 +1,80 @@
+using Ovis.Estimators;
+using Ovis.Models;
+using static TorchSharp.torch;
+
+namespace Ovis.Analysis;
+
+/// <summary>
+/// Draws N gradients from a source and computes their <see cref="GradientStatistics"/> (estimators.md §7) with
+/// bounded memory. Pass 1 streams the draws into O(D) shifted sums (mean, variance). The directional SNR needs the
+/// mean first, so it is a second pass: when N·D·8 bytes fit in <see cref="StoreBudgetBytes"/> the draws of pass 1 are
+/// kept and re-read, otherwise the source replays the identical draws from the same seed (twice the compute, O(D)
+/// memory).
+/// </summary>
+public sealed class GradientCollector
+{
+    /// <summary>Default budget for keeping draws between the passes: 256 MB.</summary>
+    public const long DefaultStoreBudgetBytes = 256L << 20;
+
+    /// <summary>Create a collector with the threshold ε (default 1e-15, the reference's grad_epsilon).</summary>
+    public GradientCollector(double epsilon = 1e-15, long storeBudgetBytes = DefaultStoreBudgetBytes)
+    {
+        if (!(epsilon >= 0)) throw new ArgumentException($"ε must be non-negative, got {epsilon}");
+        Epsilon = epsilon;
+        StoreBudgetBytes = storeBudgetBytes;
+    }
+
+    /// <summary>ε, the variance threshold and SNR floor.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>Largest draw storage kept between the passes, in bytes.</summary>
+    public long StoreBudgetBytes { get; }
+
+    /// <summary>True when the last <see cref="Collect"/> replayed the source for the DSNR pass.</summary>
+    public bool LastRunReplayed { get; private set; }
+
+    /// <summary>
+    /// The statistics of <paramref name="draws"/> gradients of <paramref name="estimator"/>'s batch-mean loss on
+    /// <paramref name="data"/> w.r.t. the selected parameters (e.g. a trainer's periodic SNR of the inference network,
+    /// estimators.md §7.1). Uses the vectorised <see cref="RowwiseGradientDraws"/> when the model supports per-row
+    /// evaluation and <paramref name="vectorise"/> is set, else one backward pass per draw.
+    /// </summary>
+    public GradientStatistics Collect(LatentVariableModel model, GradientEstimator estimator, EstimatorSettings settings, Tensor data,
+                                      ParameterSelection selection, int draws, ulong seed, bool vectorise = true, double[]? trueGradient = null)
+    {
+        IGradientDrawSource source = vectorise && model is IRowwiseGradientModel
+            ? new RowwiseGradientDraws(model, estimator, settings, data, selection)
+            : new BackwardGradientDraws(model, estimator, settings, data, selection);
+        return Collect(source, draws, seed, trueGradient);
+    }
+
+    /// <summary>
+    /// Draw <paramref name="draws"/> gradients with a fresh generator seeded with <paramref name="seed"/> and return
+    /// their statistics, compared with <paramref name="trueGradient"/> when given.
+    /// </summary>
+    public GradientStatistics Collect(IGradientDrawSource source, int draws, ulong seed, double[]? trueGradient = null)
+    {
+        if (draws < 2) throw new ArgumentException($"gradient statistics need at least 2 draws, got {draws}");
+        var moments = new GradientMomentAccumulator(source.Dimension, Epsilon);
+        bool store = (long)draws * source.Dimension * sizeof(double) <= StoreBudgetBytes;
+        var stored = new List<Tensor>();
+        try
+        {
+            source.Draw(draws, seed, chunk =>
+            {
+                moments.Add(chunk);
+                if (store) stored.Add(chunk.detach().to(float64).clone().DetachFromDisposeScope());
+            });
+            if (moments.Draws != draws) throw new InvalidOperationException($"the draw source produced {moments.Draws} draws instead of {draws}");
+            var directional = new DirectionalSnrAccumulator(moments.Mean(), Epsilon);
+            LastRunReplayed = !store;
+            if (store) foreach (var chunk in stored) directional.Add(chunk);
+            else source.Draw(draws, seed, directional.Add);
+            return GradientStatistics.From(moments, directional, trueGradient);
+        }
+        finally
+        {
+            foreach (var chunk in stored) chunk.Dispose();
+        }
+    }
+}

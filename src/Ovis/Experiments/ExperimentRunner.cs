@@ -95,7 +95,16 @@ public sealed class ExperimentRunner
                 if (recovered.Requeued > 0) continue;
                 return;
             }
-            Execute(run, index, describe, progress, cancellation);
+            try
+            {
+                Execute(run, index, describe, progress, cancellation);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // One run's local failure (its folder, its process) must not bring down the other workers: record it and go on.
+                store.Fail(run.Id, run.Worker!, $"the runner could not execute the run: {e.Message}");
+                Line($"w{index}: run {run.Id} failed in the runner: {e.Message}");
+            }
         }
     }
 

@@ -46,6 +46,12 @@ public sealed class StaleRunRecovery
                 killed++;
                 log.WriteLine($"run {run.Id}: killed the orphaned trainer {run.Process} of dead worker {run.Worker}");
             }
+            // A trainer started just before its runner died may not be in the store yet: find it by its run folder.
+            if (run.OutDir is not null && WorkerIdentity.ProcessOf(run.Worker)?.IsAlive() == false && OrphanedTrainers.KillWritingTo(run.OutDir) is > 0 and var found)
+            {
+                killed += found;
+                log.WriteLine($"run {run.Id}: killed {found} unrecorded trainer(s) writing to {run.OutDir} for dead worker {run.Worker}");
+            }
             var summary = run.OutDir is null ? null : RunDirectory.ReadCompletedSummary(run.OutDir, out _);
             if (summary is not null && store.Complete(run.Id, run.Worker!, summary))
             {

@@ -56,7 +56,10 @@ public static class TrainerProcess
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try { started(ProcessIdentity.Of(process)); }
-        catch (InvalidOperationException) { /* exited before it could be inspected; its exit code still counts */ }
+        catch (Exception e) when (e is InvalidOperationException or Win32Exception)
+        {
+            /* exited before its start time could be read (a fast trainer): its exit code still counts */
+        }
 
         var lastBeat = Stopwatch.StartNew();
         while (!process.WaitForExit(200))

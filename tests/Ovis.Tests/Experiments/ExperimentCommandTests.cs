@@ -45,8 +45,10 @@ public class ExperimentCommandTests
             _ = runner.StandardOutput.ReadToEndAsync(); // keep the pipes drained
             _ = runner.StandardError.ReadToEndAsync();
             var clock = Stopwatch.StartNew();
-            while (trainer.Counts().Completions.Count < 3 && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(20);
-            Assert.True(trainer.Counts().Completions.Count >= 3, "the runner should have completed 3 runs within 60 s");
+            // Kill once 3 runs are done and another trainer is mid-run (started, not finished), so the kill orphans it.
+            bool Ready() { var (s, c) = trainer.Counts(); return c.Count >= 3 && s.Keys.Any(d => !c.ContainsKey(d)); }
+            while (!Ready() && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(10);
+            Assert.True(Ready(), "the runner should have completed 3 runs and started another within 60 s");
             runner.Kill(entireProcessTree: false); // SIGKILL the runner only: its trainers are orphaned mid-run
             runner.WaitForExit();
         }

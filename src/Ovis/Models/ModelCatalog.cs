@@ -10,7 +10,7 @@ public sealed record CatalogModel(LatentVariableModel Model, Func<int, Generator
 
 /// <summary>
 /// The models Ovis knows by name (<c>--model</c>): <c>sbn</c> (the paper's 3×200 linear sigmoid belief network on
-/// 784 pixels), <c>sbn1</c> (one layer of 200, the efficiency study), <c>vae</c> (the paper's Gaussian VAE), <c>gaussian-toy</c> (D = 20) and
+/// 784 pixels), <c>sbn1</c> (one layer of 200, the efficiency study), <c>vae</c> (the paper's Gaussian VAE), <c>gmm</c> (the mixture of Fig. 2), <c>gaussian-toy</c> (D = 20) and
 /// <c>tiny</c> (the oracle's enumerable network). Other parts register further names.
 /// </summary>
 public static class ModelCatalog
@@ -20,6 +20,12 @@ public static class ModelCatalog
         ["sbn"] = (dtype, device) => Binary(new SigmoidBeliefNetwork(784, new[] { 200, 200, 200 }, dtype: dtype), 784, dtype, device),
         ["sbn1"] = (dtype, device) => Binary(new SigmoidBeliefNetwork(784, new[] { 200 }, dtype: dtype), 784, dtype, device),
         ["vae"] = (dtype, device) => Binary(GaussianVae.Paper(dtype), 784, dtype, device),
+        ["gmm"] = (dtype, device) =>
+        {
+            var model = new GaussianMixtureModel(dtype: dtype);
+            model.to(device);
+            return new CatalogModel(model, (batch, generator) => model.SampleData(batch, generator).to(device));
+        },
         ["tiny"] = (dtype, device) => Binary(TinyDiscreteModel.Create(), 3, float64, device),
         ["gaussian-toy"] = (dtype, device) =>
         {

@@ -38,10 +38,10 @@ public static class BenchCommand
             if (parse.GetValue(study) is { } studyName)
             {
                 if (studyName != "efficiency") throw new ArgumentException($"--study must be 'efficiency', got '{studyName}'");
-                var studyEstimators = parse.GetResult(estimators) is null ? EfficiencyStudy.DefaultEstimators
+                var studyEstimators = parse.GetResult(estimators) is null or { Implicit: true } ? EfficiencyStudy.DefaultEstimators
                     : parse.GetValue(estimators)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 foreach (var id in studyEstimators) Ovis.Estimators.EstimatorRegistry.Create(id);
-                var studyParticles = parse.GetResult(particles) is null ? EfficiencyStudy.DefaultParticles : CommandRunner.ParseIntegers(parse.GetValue(particles)!, "--iw");
+                var studyParticles = parse.GetResult(particles) is null or { Implicit: true } ? EfficiencyStudy.DefaultParticles : CommandRunner.ParseIntegers(parse.GetValue(particles)!, "--iw");
                 var studyResults = EfficiencyStudy.Run(studyEstimators, studyParticles, parse.GetValue(batch),
                     c => RunChild(c, parse.GetValue(threads)),
                     r => Console.WriteLine($"  {r.Case.Estimator} K={r.Case.Particles}: {r.MedianMilliseconds:F1} ms/step ({r.Case.Steps} steps), peak {r.PeakResidentMegabytes:F0} MB"));

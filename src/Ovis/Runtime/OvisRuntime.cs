@@ -8,12 +8,14 @@ public static class OvisRuntime
     private static int initialized;
 
     /// <summary>
-    /// Apply the allocator fix (before any tensor exists) and, when <paramref name="threads"/> is given, set the
-    /// number of intra-op threads. Safe to call more than once; only the first call tunes the allocator.
+    /// Apply the allocator fix (before any tensor exists; <c>OVIS_DEFAULT_ALLOCATOR=1</c> skips it, for comparisons)
+    /// and, when <paramref name="threads"/> is given, set the number of intra-op threads. Safe to call more than once;
+    /// only the first call tunes the allocator.
     /// </summary>
     public static void Initialize(int? threads = null)
     {
-        if (Interlocked.Exchange(ref initialized, 1) == 0) GlibcAllocator.KeepFreedMemory();
+        if (Interlocked.Exchange(ref initialized, 1) == 0 && Environment.GetEnvironmentVariable("OVIS_DEFAULT_ALLOCATOR") != "1")
+            GlibcAllocator.KeepFreedMemory();
         if (threads is > 0) torch.set_num_threads(threads.Value);
     }
 

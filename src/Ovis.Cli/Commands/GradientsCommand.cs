@@ -133,19 +133,8 @@ public static class GradientsCommand
         slopes.Write(Console.Out);
         Console.WriteLine();
         Console.WriteLine($"bias column: relative distance of each mean to the mean of {referenceId} (unbiased at α = 0) at the same K, itself a Monte Carlo estimate.");
-        Console.WriteLine($"wrote {csvPath} and {pngPath}; wall time {seconds:F1} s; peak RSS {PeakResidentMegabytes():F0} MB");
+        Console.WriteLine($"wrote {csvPath} and {pngPath}; wall time {seconds:F1} s; peak RSS {Ovis.Benchmarks.ProcessMemory.PeakResidentMegabytes():F0} MB");
         return rows;
-    }
-
-    /// <summary>VmHWM of /proc/self/status in MB (NaN where unavailable).</summary>
-    public static double PeakResidentMegabytes()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-            return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-        }
-        catch (IOException) { return double.NaN; }
     }
 
     private static string Format(double v) => double.IsFinite(v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "-";

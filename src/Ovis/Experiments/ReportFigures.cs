@@ -63,7 +63,7 @@ public static class ReportFigures
         plot.Axes.Bottom.SetTicks(columnValues.Select(X).ToArray(), columnValues.Select(Label).ToArray());
         if (logY)
         {
-            var ticks = LogTicks(plotted.Min(), plotted.Max());
+            var ticks = Ovis.Reporting.LogAxisTicks.Values(plotted.Min(), plotted.Max());
             plot.Axes.Left.SetTicks(ticks.Select(Math.Log10).ToArray(), ticks.Select(Label).ToArray());
         }
         plot.ShowLegend(Edge.Right);
@@ -71,18 +71,6 @@ public static class ReportFigures
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
         plot.SavePng(path, Width, Height);
         return true;
-    }
-
-    /// <summary>Tick values (original units) for a log axis spanning log10 values [low, high]: 1-2-5 per decade, or 1..9 when that gives fewer than three, or the two ends.</summary>
-    private static double[] LogTicks(double low, double high)
-    {
-        double[] Candidates(IEnumerable<int> mantissas) => Enumerable.Range((int)Math.Floor(low), (int)Math.Ceiling(high) - (int)Math.Floor(low) + 1)
-            .SelectMany(e => mantissas.Select(m => m * Math.Pow(10, e)))
-            .Where(v => Math.Log10(v) >= low - 1e-9 && Math.Log10(v) <= high + 1e-9).ToArray();
-        var ticks = Candidates(new[] { 1, 2, 5 });
-        if (ticks.Length >= 3) return ticks;
-        ticks = Candidates(Enumerable.Range(1, 9));
-        return ticks.Length >= 2 ? ticks : new[] { Math.Pow(10, low), Math.Pow(10, high) }; // less than one step of 1..9: label the ends
     }
 
     private static string Label(double value) => value.ToString("G3", CultureInfo.InvariantCulture);

@@ -51,11 +51,7 @@ public static class LogLogChart
 
     private static void SetTicks(ScottPlot.IAxis axis, double low, double high)
     {
-        double lo = Math.Log10(low), hi = Math.Log10(high);
-        var ticks = Enumerable.Range((int)Math.Floor(lo), (int)Math.Ceiling(hi) - (int)Math.Floor(lo) + 1)
-            .SelectMany(e => new[] { 1, 2, 5 }.Select(m => m * Math.Pow(10, e)))
-            .Where(v => Math.Log10(v) >= lo - 0.05 && Math.Log10(v) <= hi + 0.05).ToArray();
-        if (ticks.Length < 2) ticks = new[] { low, high };
+        var ticks = LogAxisTicks.Values(Math.Log10(low), Math.Log10(high));
         axis.SetTicks(ticks.Select(Math.Log10).ToArray(), ticks.Select(t => t.ToString("G3", CultureInfo.InvariantCulture)).ToArray());
     }
 }

@@ -72,7 +72,7 @@ public abstract class ScoreFunctionEstimator : GradientEstimator
 
         var thetaBound = ImportanceWeightedBound.FromScaledLogWeights(scaled.narrow(-1, layout.ThetaStart, layout.ThetaCount), settings.Alpha); // [B, M]
 
-        Tensor residual, error;
+        Tensor residual;
         using (no_grad())
         {
             var detached = scaled.detach();
@@ -80,13 +80,12 @@ public abstract class ScoreFunctionEstimator : GradientEstimator
                 layout.AuxiliaryCount > 0 ? detached.narrow(-1, layout.AuxiliaryStart, layout.AuxiliaryCount) : null);
             var controlVariate = ControlVariate(signal);                                     // c [B, M, K']
             residual = signal.Signal - controlVariate;                                       // d − c [B, M, K']
-            error = controlVariate - signal.Signal;
         }
         var scoreLogPosterior = logPosterior.narrow(-1, layout.ScoreStart, layout.ScoreCount);
         var phiTerm = -(residual * scoreLogPosterior).sum(-1);                               // T_φ [B, M]
         var loss = (phiTerm - thetaBound).mean(new long[] { -1 }).mean();
 
         var logLikelihood = densities.LogLikelihood.view(shape);
-        return new EstimatorResult(loss, BaseDiagnostics(scaled, thetaBound, logLikelihood, error));
+        return new EstimatorResult(loss, BaseDiagnostics(scaled, thetaBound, logLikelihood, residual)); // (c − d)² = r²
     }
 }

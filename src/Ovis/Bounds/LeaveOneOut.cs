@@ -5,15 +5,25 @@ namespace Ovis.Bounds;
 
 /// <summary>
 /// Leave-one-out reductions of the particle axis, in O(K) memory and without cancellation
-/// (estimators.md §4.2, §10). Each returns, for every slot k, a reduction over the other K − 1 entries, computed
-/// from exclusive prefix and suffix scans. Nothing is subtracted from a total, so the result is exact when one
-/// weight dominates (v_k → 1) and is free of NaN when some entries are −∞.
+/// (estimators.md §4.2, §10). Each returns, for every slot k, a reduction over the other K − 1 entries. The
+/// log-sum-exp never subtracts the dominant weight from a total (see <see cref="LogSumExpExcludingEach"/>) and the
+/// plain means use exclusive prefix and suffix sums, so the results are exact when one weight dominates (v_k → 1)
+/// and free of NaN when some entries are −∞.
 /// </summary>
 public static class LeaveOneOut
 {
     /// <summary>
     /// LOO_k = logsumexp_{l≠k} a_l over the last axis; [..., K] → [..., K]. For K = 1 every entry is −∞
     /// (the empty sum).
+    /// <para>
+    /// With M = max_l a_l, e_l = exp(a_l − M) ∈ [0, 1] and S = Σ_l e_l: for every k except the arg-max k*, the other
+    /// entries include e_k* = 1, so S − e_k ≥ max(1, S − 1) ≥ S/2: the subtraction loses at most one
+    /// bit (no cancellation), and e_k* = 1 keeps it clear of underflow. Only k* could cancel (v_k* → 1) or underflow (all
+    /// others far below M), so its value is a separate log-sum-exp of the others with their own shift. So the result
+    /// keeps the accuracy of a plain log-sum-exp with two exp passes, instead of the two sequential log-scans of a
+    /// prefix/suffix formulation (several times slower on the CPU). −∞ entries give e = 0; an all −∞
+    /// row gives −∞ everywhere.
+    /// </para>
     /// </summary>
     public static Tensor LogSumExpExcludingEach(Tensor scaledLogWeights)
     {
@@ -21,12 +31,12 @@ public static class LeaveOneOut
         long k = a.shape[^1];
         if (k == 1) return full_like(a, double.NegativeInfinity);
         using var scope = NewDisposeScope();
-        var prefix = a.logcumsumexp(-1);                                  // logsumexp_{l≤k} a_l
-        var suffix = a.flip(-1).logcumsumexp(-1).flip(-1);                // logsumexp_{l≥k} a_l
-        var empty = full_like(a.narrow(-1, 0, 1), double.NegativeInfinity);
-        var before = cat(new[] { empty, prefix.narrow(-1, 0, k - 1) }, -1); // logsumexp_{l<k} a_l
-        var after = cat(new[] { suffix.narrow(-1, 1, k - 1), empty }, -1);  // logsumexp_{l>k} a_l
-        return logaddexp(before, after).MoveToOuterDisposeScope();
+        var shift = a.amax(new long[] { -1 }, keepdim: true).nan_to_num(0, neginf: 0);  // M [..., 1]; 0 for an all −∞ row
+        var scaled = (a - shift).exp();                                                  // e [..., K] in [0, 1]
+        var result = (scaled.sum(-1, keepdim: true) - scaled).log_() + shift;           // M + log(S − e_k), exact for k ≠ k*
+        var dominant = a.argmax(-1, keepdim: true);                                      // k* [..., 1]
+        var dominantOthers = a.scatter(-1, dominant, full_like(shift, double.NegativeInfinity)).logsumexp(-1, keepdim: true); // logsumexp_{l≠k*}
+        return result.scatter_(-1, dominant, dominantOthers).MoveToOuterDisposeScope();
     }
 
     /// <summary>

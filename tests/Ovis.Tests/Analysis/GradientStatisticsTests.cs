@@ -142,8 +142,11 @@ public class GradientStatisticsTests
         Assert.Equal(backward.Dimension, rowwise.Dimension);
         var fast = Collect(rowwise, 3, 17);
         var slow = Collect(backward, 3, 17);
-        Assert.True(slow.abs().max().ToDouble() > 1e-6);
-        Assert.True(fast.allclose(slow, rtol: 1e-9, atol: 1e-12), $"max difference {(fast - slow).abs().max().ToDouble():E3}");
+        double scale = slow.abs().max().ToDouble(), difference = (fast - slow).abs().max().ToDouble();
+        Assert.True(scale > 1e-6);
+        // The same draws: equal up to the float32 rounding of the row-wise projections ε·u (relative ~1e-7 per
+        // log-weight); a different draw would differ by O(scale).
+        Assert.True(difference <= 1e-5 * scale, $"max difference {difference:E3} at scale {scale:E3}");
     }
 
     [Fact]

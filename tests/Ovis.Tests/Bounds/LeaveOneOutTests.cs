@@ -40,7 +40,8 @@ public class LeaveOneOutTests
     [Fact]
     public void ExactWhenOneWeightDominates()
     {
-        // v_0 = 1 − 1e-12 relative to the rest: LSE − log(1 − v_0) would cancel; the scans do not.
+        // v_0 = 1 − 1e-12 relative to the rest: LSE − log(1 − v_0) would cancel; the dominant entry's
+        // sum of the others is summed directly.
         var a = tensor(new double[] { 0, -40, -40, -40, -40 }, dtype: float64);
         var loo = LeaveOneOut.LogSumExpExcludingEach(a).data<double>().ToArray();
         Assert.Equal(-40 + Math.Log(4), loo[0], 1e-13);
@@ -60,6 +61,45 @@ public class LeaveOneOutTests
         Assert.Equal(double.NegativeInfinity, mean[0]); // the other −∞ remains among the others
         var allButOne = tensor(new double[] { double.NegativeInfinity, 2.0 }, dtype: float64);
         Assert.Equal(2.0, LeaveOneOut.MeanExcludingEach(allButOne).data<double>()[0]);
+    }
+
+    [Fact]
+    public void TiedMaximaAndAllNegativeInfinityRows()
+    {
+        // Two equal maxima: each one's others still contain the other maximum; an all −∞ row is −∞, not NaN.
+        var a = tensor(new double[] { 3, 3, -50, double.NegativeInfinity, double.NegativeInfinity, double.NegativeInfinity, double.NegativeInfinity, double.NegativeInfinity },
+                       dtype: float64).view(2, 4);
+        var loo = LeaveOneOut.LogSumExpExcludingEach(a).data<double>().ToArray();
+        var expected = NaiveLeaveOneOut(new double[] { 3, 3, -50, double.NegativeInfinity });
+        for (int i = 0; i < 4; i++) Assert.Equal(expected[i], loo[i], 1e-14);
+        for (int i = 4; i < 8; i++) Assert.Equal(double.NegativeInfinity, loo[i]);
+    }
+
+    [Fact]
+    public void FloatThirtyTwoKeepsFullRelativeAccuracyOfTheOthers()
+    {
+        // Every entry's leave-one-out sum in float32 agrees with the float64 one to a few float32 ulps of the result,
+        // including the dominant entry whose others are 30 nats below it.
+        using var scope = NewDisposeScope();
+        var a64 = randn(new long[] { 8, 1000 }, dtype: float64, generator: new Generator(5)) * 3;
+        a64[.., 0] = a64.amax(new long[] { -1 }) + 30;
+        var exact = LeaveOneOut.LogSumExpExcludingEach(a64);
+        var single = LeaveOneOut.LogSumExpExcludingEach(a64.to(float32)).to(float64);
+        var relative = ((single - exact).abs() / exact.abs().clamp_min(1)).max().ToDouble();
+        Assert.True(relative < 1e-6, $"relative error {relative}");
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void OthersFarBelowTheMaximumDoNotUnderflow(ScalarType dtype)
+    {
+        // exp(−1000) underflows in both precisions; the dominant entry's others must still be −1000 + log(1 + e⁻¹).
+        var a = tensor(new double[] { 0, -1000, -1001 }, dtype: float64).to(dtype);
+        var loo = LeaveOneOut.LogSumExpExcludingEach(a).to(float64).data<double>().ToArray();
+        Assert.Equal(-1000 + Math.Log(1 + Math.Exp(-1)), loo[0], 1e-4);
+        Assert.Equal(0, loo[1], 1e-12);
+        Assert.Equal(0, loo[2], 1e-12);
     }
 
     [Fact]

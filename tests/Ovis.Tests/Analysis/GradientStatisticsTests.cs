@@ -127,6 +127,9 @@ public class GradientStatisticsTests
     [InlineData("vimco-arithmetic", "inference")]
     [InlineData("ovis-S1-exclusive", "inference")]
     [InlineData("reinforce", "generative")]
+    [InlineData("pathwise-iwae", "A,b,mu")]
+    [InlineData("stl", "inference")]
+    [InlineData("dreg", "A,b")]
     public void RowwiseDrawsEqualBackwardPassesWhenEachChunkIsOneDraw(string id, string key)
     {
         using var scope = NewDisposeScope();

@@ -58,7 +58,9 @@ public sealed class DoublyReparameterized : PathwiseEstimator
         var weights = (detached - detached.logsumexp(-1, true)).exp();
         var weighted = (weights * scaled).sum();                                                               // Σ_{b,m,k} ṽ a
         var pathGradient = torch.autograd.grad(new[] { weighted }, new[] { z }, retain_graph: true)[0].detach(); // g [B, M·K, D]
-        var rowWeights = weights.view(batch, particleRows).unsqueeze(-1);                                       // [B, M·K, 1]
+        // In z's dtype: a model may draw z in a lower precision than its log-weights (the Gaussian toy's row-wise path),
+        // and the [B, M·K, D] correction should stay in it.
+        var rowWeights = weights.view(batch, particleRows).unsqueeze(-1).to(z.dtype);                          // [B, M·K, 1]
         var correction = (((rowWeights - 1) * pathGradient).detach() * z).sum();
         var loss = -(weighted + correction) / (batch * outer);
         var bound = ImportanceWeightedBound.FromScaledLogWeights(scaled.detach(), settings.Alpha);            // [B, M]

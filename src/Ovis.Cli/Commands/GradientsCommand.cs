@@ -41,8 +41,9 @@ public static class GradientsCommand
         var dtype = new Option<string>("--dtype") { Description = "float64 (default) or float32 (the reference's precision)", DefaultValueFactory = _ => "float64" };
         var chunk = new Option<long>("--chunk-elements") { Description = "latent elements (rows × particles × D) evaluated per vectorised chunk: bounds memory", DefaultValueFactory = _ => RowwiseGradientDraws.DefaultChunkElements };
         var gradientEpsilon = new Option<double>("--grad-epsilon") { Description = "ε of the statistics: variance threshold of the mask and floor of the SNR's standard deviation", DefaultValueFactory = _ => 1e-15 };
+        var resume = new Option<bool>("--resume") { Description = "reuse the cells an earlier run with the same settings finished in --out/cells (every finished cell is saved there)" };
         var command = new Command("gradients", "Asymptotic SNR study on the Gaussian toy (the paper's Figure 1): SNR, DSNR, variance and |E g| of each estimator against K");
-        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk, gradientEpsilon })
+        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk, gradientEpsilon, resume })
             command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -84,21 +85,23 @@ public static class GradientsCommand
             };
             var directory = parse.GetValue(output)!;
             Directory.CreateDirectory(directory);
-            Run(new AsymptoticStudy(settings), referenceId, directory);
+            Run(new AsymptoticStudy(settings), referenceId, directory, parse.GetValue(resume));
             return 0;
         }));
         return command;
     }
 
     /// <summary>Run the study, write the CSV and the figure, print the table and the slopes.</summary>
-    public static IReadOnlyList<AsymptoticStudyRow> Run(AsymptoticStudy study, string referenceId, string directory)
+    public static IReadOnlyList<AsymptoticStudyRow> Run(AsymptoticStudy study, string referenceId, string directory, bool resume = false)
     {
         var s = study.Settings;
         Console.WriteLine($"Gaussian toy: D = {s.Dimension}, {s.Points} points in one batch, q spread {s.Spread}, optimum + N(0, {s.Perturbation}²), " +
                           $"gradient of the batch-mean loss w.r.t. '{s.Key}', {s.Draws} draws per (estimator, K), seed {s.Seed}, {s.DType}.");
         var watch = Stopwatch.StartNew();
+        var cells = new AsymptoticStudyCells(Path.Combine(directory, "cells"), s, reuse: resume);
         var rows = study.Run(row => Console.WriteLine(
-            $"  {row.Estimator,-22} K = {row.Particles,5}: SNR {Format(row.Statistics.MeanSnr)}  DSNR {Format(row.Statistics.DirectionalSnr)}  ({row.Seconds:F1} s)"));
+            $"  {row.Estimator,-22} K = {row.Particles,5}: SNR {Format(row.Statistics.MeanSnr)}  DSNR {Format(row.Statistics.DirectionalSnr)}  " +
+            $"({row.Seconds:F1} s{(row.Restored ? ", saved earlier" : "")})"), cells);
         double seconds = watch.Elapsed.TotalSeconds;
 
         var truth = rows.Where(r => r.Estimator == referenceId).ToDictionary(r => r.Particles, r => r.Statistics.Mean);
@@ -133,7 +136,9 @@ public static class GradientsCommand
         slopes.Write(Console.Out);
         Console.WriteLine();
         Console.WriteLine($"bias column: relative distance of each mean to the mean of {referenceId} (unbiased at α = 0) at the same K, itself a Monte Carlo estimate.");
-        Console.WriteLine($"wrote {csvPath} and {pngPath}; wall time {seconds:F1} s; peak RSS {Ovis.Benchmarks.ProcessMemory.PeakResidentMegabytes():F0} MB");
+        int restored = rows.Count(r => r.Restored);
+        Console.WriteLine($"wrote {csvPath} and {pngPath}; wall time {seconds:F1} s; peak RSS {Ovis.Benchmarks.ProcessMemory.PeakResidentMegabytes():F0} MB; " +
+                          $"the cells' own times sum to {rows.Sum(r => r.Seconds):F1} s ({rows.Count - restored} computed now, {restored} saved earlier in {Path.Combine(directory, "cells")})");
         return rows;
     }
 

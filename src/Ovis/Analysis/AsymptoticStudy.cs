@@ -52,8 +52,9 @@ public sealed record AsymptoticStudySettings(
 /// <param name="Estimator">canonical estimator id.</param>
 /// <param name="Particles">K.</param>
 /// <param name="Statistics">the gradient statistics over the draws.</param>
-/// <param name="Seconds">wall time of the cell.</param>
-public sealed record AsymptoticStudyRow(string Estimator, int Particles, GradientStatistics Statistics, double Seconds);
+/// <param name="Seconds">wall time of the cell (when it was computed).</param>
+/// <param name="Restored">true when the cell was loaded from <see cref="AsymptoticStudyCells"/> instead of computed.</param>
+public sealed record AsymptoticStudyRow(string Estimator, int Particles, GradientStatistics Statistics, double Seconds, bool Restored = false);
 
 /// <summary>
 /// The asymptotic SNR study of the paper's Figure 1 (experiments.md §2.1): the Gaussian toy at its optimum plus an
@@ -90,8 +91,12 @@ public sealed class AsymptoticStudy
         return (model, data);
     }
 
-    /// <summary>Run every (estimator, K) cell; <paramref name="progress"/> receives each finished row.</summary>
-    public IReadOnlyList<AsymptoticStudyRow> Run(Action<AsymptoticStudyRow>? progress = null)
+    /// <summary>
+    /// Run every (estimator, K) cell; <paramref name="progress"/> receives each finished row. With
+    /// <paramref name="cells"/>, a cell already saved there under the same settings is loaded instead of computed, and
+    /// each computed cell is saved as soon as it is finished (a killed study resumes where it stopped).
+    /// </summary>
+    public IReadOnlyList<AsymptoticStudyRow> Run(Action<AsymptoticStudyRow>? progress = null, AsymptoticStudyCells? cells = null)
     {
         var s = Settings;
         var estimators = s.Estimators.Select(EstimatorRegistry.Create).ToArray();
@@ -103,11 +108,18 @@ public sealed class AsymptoticStudy
         foreach (var estimator in estimators)
             foreach (var k in s.Particles)
             {
+                if (cells?.TryLoad(estimator.Id, k) is { } saved)
+                {
+                    rows.Add(saved);
+                    progress?.Invoke(saved);
+                    continue;
+                }
                 var watch = Stopwatch.StartNew();
                 var source = new RowwiseGradientDraws(model, estimator, new EstimatorSettings(k), data, selection, s.ChunkElements);
                 var statistics = collector.Collect(source, s.Draws, s.Seed);
                 var row = new AsymptoticStudyRow(estimator.Id, k, statistics, watch.Elapsed.TotalSeconds);
                 rows.Add(row);
+                cells?.Save(row);
                 progress?.Invoke(row);
             }
         return rows;

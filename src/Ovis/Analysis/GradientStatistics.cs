@@ -103,6 +103,17 @@ public sealed class GradientStatistics
             trueGradient is null ? null : Compare(mean, trueGradient));
     }
 
+    /// <summary>
+    /// Rebuild the statistics from the sufficient values a resumable study saves (N, ε, mean_d, var_d and the DSNR);
+    /// every other statistic is a function of these.
+    /// </summary>
+    public static GradientStatistics Restore(long draws, double epsilon, double[] mean, double[] variance, double directionalSnr)
+    {
+        if (mean.Length != variance.Length) throw new ArgumentException($"mean has {mean.Length} coordinates but variance {variance.Length}");
+        if (draws < 2) throw new ArgumentException($"gradient statistics need at least 2 draws, got {draws}");
+        return new GradientStatistics(draws, epsilon, mean.ToArray(), variance.ToArray(), directionalSnr, null);
+    }
+
     /// <summary>All statistics of draws held in memory, [N, D] (any floating dtype).</summary>
     public static GradientStatistics FromDraws(Tensor draws, double epsilon, double[]? trueGradient = null)
     {

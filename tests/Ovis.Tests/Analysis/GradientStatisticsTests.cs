@@ -226,6 +226,48 @@ public class GradientStatisticsTests
     }
 
     [Fact]
+    public void ResumedStudyReusesSavedCellsExactlyAndOnlyUnderTheSameSettings()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "ovis-cells-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var settings = new AsymptoticStudySettings(new[] { "ovis-gamma0" }, new[] { 3, 10 }, Draws: 40, Points: 8, Dimension: 4);
+            var first = new AsymptoticStudy(settings).Run(cells: new AsymptoticStudyCells(directory, settings));
+            Assert.All(first, r => Assert.False(r.Restored));
+            Assert.Equal(2, Directory.GetFiles(directory, "*.json").Length);
+            Assert.Empty(Directory.GetFiles(directory, "*.tmp"));
+
+            // A killed run that finished only K = 3: delete the K = 10 cell; the resumed run restores K = 3 and recomputes K = 10.
+            File.Delete(Directory.GetFiles(directory, "*_K10.json").Single());
+            var resumed = new AsymptoticStudy(settings).Run(cells: new AsymptoticStudyCells(directory, settings));
+            Assert.True(resumed[0].Restored);
+            Assert.False(resumed[1].Restored);
+            for (int i = 0; i < 2; i++)
+            {
+                Assert.Equal(first[i].Statistics.Mean, resumed[i].Statistics.Mean);
+                Assert.Equal(first[i].Statistics.Variance, resumed[i].Statistics.Variance);
+                Assert.Equal(first[i].Statistics.MeanSnr, resumed[i].Statistics.MeanSnr);
+                Assert.Equal(first[i].Statistics.DirectionalSnr, resumed[i].Statistics.DirectionalSnr);
+            }
+
+            // Other draws or no reuse: nothing is restored.
+            var other = settings with { Draws = 41 };
+            Assert.All(new AsymptoticStudy(other).Run(cells: new AsymptoticStudyCells(directory, other)), r => Assert.False(r.Restored));
+            Assert.Null(new AsymptoticStudyCells(directory, settings, reuse: false).TryLoad("ovis-gamma0", 10));
+
+            // A damaged cell is named in a clear error.
+            var damaged = Directory.GetFiles(directory, "*_K3.json").Single();
+            File.WriteAllText(damaged, "{ \"Fingerprint\": ");
+            var error = Assert.Throws<InvalidDataException>(() => new AsymptoticStudyCells(directory, other).TryLoad("ovis-gamma0", 3));
+            Assert.Contains(damaged, error.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void CollectedBackwardDrawsMatchTheExactOracleMoments()
     {
         using var scope = NewDisposeScope();

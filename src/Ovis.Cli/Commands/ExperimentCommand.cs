@@ -131,10 +131,11 @@ public static class ExperimentCommand
         var spec = new Argument<string>("spec") { Description = "the experiment spec (JSON)" };
         var store = StoreOption();
         var output = new Option<string>("--out") { Description = "directory for report.md, report.csv and the PNG figures", Required = true };
-        var metrics = new Option<string>("--metrics")
+        var metrics = new Option<string?>("--metrics")
         {
-            Description = "comma-separated metric names from metrics.jsonl, each optionally with :min|max|mean|last (default by name: errors min, L_k max, snr mean, else last)",
-            DefaultValueFactory = _ => ReportOptions.GmmMetrics,
+            Description = "comma-separated metric names from metrics.jsonl (or final:NAME from the final evaluation in summary.json), each optionally with " +
+                          ":min|max|mean|last (default by name: errors min, L_k max, snr mean, else last). Default: " + ReportOptions.GmmMetrics +
+                          " for the GMM, " + ReportOptions.DeepModelMetrics + " for sbn and vae grids",
         };
         var columns = new Option<string>("--columns") { Description = "the argument along the columns and x-axes", DefaultValueFactory = _ => "iw" };
         var seeds = new Option<string>("--seed-argument") { Description = "the argument averaged over", DefaultValueFactory = _ => "seed" };
@@ -144,7 +145,8 @@ public static class ExperimentCommand
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             var experiment = ExperimentSpec.Load(parse.GetValue(spec)!);
-            var options = new ReportOptions(MetricSpec.ParseMany(parse.GetValue(metrics)!), parse.GetValue(columns)!, parse.GetValue(seeds)!);
+            var options = new ReportOptions(MetricSpec.ParseMany(parse.GetValue(metrics) ?? ReportOptions.DefaultMetricsFor(experiment)),
+                                            parse.GetValue(columns)!, parse.GetValue(seeds)!);
             var outDir = parse.GetValue(output)!;
             using var runStore = OpenExisting(parse.GetValue(store) ?? DefaultStorePath(experiment));
             var grid = experiment.Expand();

@@ -11,6 +11,17 @@ public sealed record ReportOptions(IReadOnlyList<MetricSpec> Metrics, string Col
 {
     /// <summary>The GMM metrics of paper Figure 2 plus the test bound: min posterior error, min prior error, mean SNR, max L_K.</summary>
     public const string GmmMetrics = "gmm/posterior_error:min,gmm/prior_error:min,grads/snr:mean,test:loss/L_k:max";
+
+    /// <summary>
+    /// The default metrics of the deep-model grids (sbn, vae; experiments.md §1.6, §3.3–3.5): the final test L_K
+    /// (L_5000 in the paper) and its standard error from the run's summary, the best test L_K of the periodic
+    /// evaluations, and the mean SNR of the inference network's gradient.
+    /// </summary>
+    public const string DeepModelMetrics = "final:test:loss/L_k:last,final:test:loss/L_k_stderr:last,test:loss/L_k:max,grads/snr:mean";
+
+    /// <summary>The default metrics for the runs of <paramref name="spec"/>: by the model its runs train.</summary>
+    public static string DefaultMetricsFor(ExperimentSpec spec)
+        => spec.Expand().Any(r => r.Get("model") is "sbn" or "vae") ? DeepModelMetrics : GmmMetrics;
 }
 
 /// <summary>One table cell: a metric's per-run reductions aggregated over seeds.</summary>
@@ -100,7 +111,10 @@ public sealed class ExperimentReport
         {
             var path = Path.Combine(run.OutDir, RunDirectory.MetricsFile);
             if (!File.Exists(path)) throw new FileNotFoundException($"completed run {run.Definition.Describe()} has no {path}");
-            var series = MetricsFile.Read(path);
+            var series = new Dictionary<string, List<double>>(MetricsFile.Read(path));
+            if (options.Metrics.Any(m => m.Name.StartsWith(MetricsFile.FinalPrefix, StringComparison.Ordinal)))
+                foreach (var (name, values) in MetricsFile.ReadFinalEvaluation(Path.Combine(run.OutDir, RunDirectory.SummaryFile)))
+                    series[name] = values;
             foreach (var metric in options.Metrics)
             {
                 if (!series.TryGetValue(metric.Name, out var values) || values.Count == 0) continue;

@@ -71,6 +71,31 @@ public sealed record MetricSpec(string Name, Reduction Reduction)
 /// <summary>Reads a run's metrics.jsonl: one JSON object per line, <c>{"step": n, "metric": value, ...}</c>.</summary>
 public static class MetricsFile
 {
+    /// <summary>Metric names with this prefix are read from the run's final evaluation (summary.json) instead of metrics.jsonl.</summary>
+    public const string FinalPrefix = "final:";
+
+    /// <summary>
+    /// The numbers of the <c>final_evaluation</c> object of a trainer's summary.json (e.g. <c>test:loss/L_k</c> of the
+    /// final L_5000 evaluation), keyed with <see cref="FinalPrefix"/>; empty when the run made no final evaluation.
+    /// </summary>
+    public static IReadOnlyDictionary<string, List<double>> ReadFinalEvaluation(string summaryPath)
+    {
+        var series = new Dictionary<string, List<double>>();
+        if (!File.Exists(summaryPath)) return series;
+        JsonDocument document;
+        try { document = JsonDocument.Parse(File.ReadAllText(summaryPath)); }
+        catch (JsonException e) { throw new InvalidDataException($"{summaryPath} is not JSON: {e.Message}"); }
+        using (document)
+        {
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("final_evaluation", out var final) && final.ValueKind == JsonValueKind.Object)
+                foreach (var property in final.EnumerateObject())
+                    if (property.Value.ValueKind == JsonValueKind.Number)
+                        series[FinalPrefix + property.Name] = new List<double> { property.Value.GetDouble() };
+        }
+        return series;
+    }
+
     /// <summary>
     /// Every numeric metric's series in file order (the key <c>step</c> is the x-axis, not a metric; nulls and
     /// non-numbers are skipped). A line that is not a JSON object is an error naming the file and line.

@@ -86,6 +86,33 @@ public class ExperimentReportTests
     }
 
     [Fact]
+    public void FinalMetricsComeFromTheFinalEvaluationInTheRunSummary()
+    {
+        using var directory = new TempDirectory();
+        var runs = new[]
+        {
+            FakeRun(directory, "ovis-gamma1", 5, 1, ("test:loss/L_k", new[] { -130.0, -125.0 })),
+            FakeRun(directory, "ovis-gamma1", 5, 2, ("test:loss/L_k", new[] { -131.0, -127.0 })),
+            FakeRun(directory, "vimco-arithmetic", 5, 1, ("test:loss/L_k", new[] { -129.0 })),
+        };
+        var finals = new[] { -122.5, -124.5 };
+        for (int i = 0; i < 2; i++)
+            File.WriteAllText(Path.Combine(runs[i].OutDir, RunDirectory.SummaryFile),
+                $$"""{ "status": "completed", "final_evaluation": { "particles": 5000, "points": 500, "test:loss/L_k": {{finals[i]}}, "test:loss/L_k_stderr": 1.5 } }""");
+        var spec = ExperimentSpec.Parse("""{ "name": "s", "global": { "model": "sbn" }, "estimators": [ { "estimator": "ovis-gamma1" } ] }""", "s.json", "s");
+        Assert.Equal(ReportOptions.DeepModelMetrics, ReportOptions.DefaultMetricsFor(spec));
+        var options = new ReportOptions(MetricSpec.ParseMany(ReportOptions.DeepModelMetrics));
+        var report = ExperimentReport.Build(runs, options);
+        var final = report.Pivots.Single(p => p.Metric.Name == "final:test:loss/L_k");
+        Assert.Equal(-123.5, final.Cells[("ovis-gamma1", "5")].Mean, 12);            // the final L_5000 of both seeds, not the training maxima
+        Assert.False(final.Cells.ContainsKey(("vimco-arithmetic", "5")));          // that run wrote no summary
+        Assert.Equal(-126.0, report.Pivots.Single(p => p.Metric.Name == "test:loss/L_k").Cells[("ovis-gamma1", "5")].Mean, 12);
+        Assert.Equal("final_test_loss_L_k.png", ReportFigures.FileName(final.Metric));
+        Assert.Equal(ReportOptions.GmmMetrics, ReportOptions.DefaultMetricsFor(
+            ExperimentSpec.Parse("""{ "name": "g", "global": { "model": "gmm" }, "estimators": [ { "estimator": "reinforce" } ] }""", "g.json", "g")));
+    }
+
+    [Fact]
     public void FiguresArePngFilesOnePerMetric()
     {
         using var directory = new TempDirectory();

@@ -131,7 +131,7 @@ public sealed class GaussianVae : LatentVariableModel
         var logPrior = LogDensity.Normal(z, zeros_like(z), 1.0).sum(-1);                                // [B, P]
         var logits = decoder.forward(z);                                                                  // [B, P, D_x]
         var observed = x.flatten(1).to(logits.dtype).unsqueeze(1);                                        // [B, 1, D_x]
-        var logLikelihood = LogDensity.Bernoulli(observed, logits).sum(-1);                               // [B, P]
+        var logLikelihood = LogDensity.BernoulliSum(observed, logits);                                    // [B, P]
         return new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1), new[] { z });
     }
 }

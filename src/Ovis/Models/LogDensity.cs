@@ -15,6 +15,17 @@ public static class LogDensity
     public static Tensor Bernoulli(Tensor value, Tensor logits)
         => -nn.functional.binary_cross_entropy_with_logits(logits, value.expand_as(logits), reduction: nn.Reduction.None);
 
+    /// <summary>
+    /// Σ over the last axis of <see cref="Bernoulli"/>, [..., D] → [...]. The element-wise tensor is released as soon as
+    /// it is summed (autograd keeps only the logits and values it needs), instead of living until the end of the
+    /// enclosing dispose scope: at K = 5000 on the SBN each such [B·K, 784] float32 tensor is 376 MB.
+    /// </summary>
+    public static Tensor BernoulliSum(Tensor value, Tensor logits)
+    {
+        using var elementwise = nn.functional.binary_cross_entropy_with_logits(logits, value.expand_as(logits), reduction: nn.Reduction.None);
+        return elementwise.sum(-1).neg_();
+    }
+
     /// <summary>log N(value; mean, std²) = −½((value − mean)/std)² − log std − ½ log 2π.</summary>
     public static Tensor Normal(Tensor value, Tensor mean, Tensor std)
     {

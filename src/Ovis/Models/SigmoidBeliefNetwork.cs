@@ -95,7 +95,18 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
     private static Tensor Link(Linear layer, Tensor input, bool detach)
         => detach ? nn.functional.linear(input, layer.weight!.detach(), layer.bias!.detach()) : layer.forward(input);
 
-    private static Tensor Signed(Tensor z) => 2 * z - 1;
+    private static Tensor Signed(Tensor z) => z.mul(2).sub_(1);
+
+    /// <summary>
+    /// 2z − 1 of each layer's sample [B, P, D_l], computed once per forward pass and shared by the inference link that
+    /// reads the layer and the generative link that reads it (one [B·P, D_l] tensor instead of two, and no temporary).
+    /// </summary>
+    private sealed class SignedLatents(IReadOnlyList<Tensor> latents)
+    {
+        private readonly Tensor?[] cache = new Tensor?[latents.Count];
+
+        public Tensor this[int layer] => cache[layer] ??= Signed(latents[layer]);
+    }
 
     /// <summary>
     /// z ~ Bern(sigmoid(logits)) as 1[u &lt; sigmoid(logits)] with u ~ U[0, 1): the same distribution as
@@ -105,7 +116,8 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
     {
         using var noGrad = no_grad();
         var uniform = rand(logits.shape, dtype: logits.dtype, device: logits.device, generator: generator);
-        return uniform.lt_(logits.sigmoid()).to(logits.dtype);
+        using var probabilities = logits.sigmoid();                                            // freed now, not at the step's end
+        return uniform.lt_(probabilities);                                                     // 1[u < p] in place, in logits' dtype
     }
 
     /// <inheritdoc />
@@ -117,18 +129,19 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
     {
         if (options.Reparameterize)
             throw new NotSupportedException("the sigmoid belief network has Bernoulli latents and cannot reparameterise its samples");
-        var (latents, logPosterior) = SampleAndScore(x, particles, options);
-        var (logLikelihood, logPrior) = Generate(x, latents, detach: false);
+        var (latents, logPosterior, signed) = SampleAndScore(x, particles, options);
+        var (logLikelihood, logPrior) = Generate(x, latents, signed, detach: false);
         return new ParticleLogDensities(logLikelihood, logPrior, logPosterior, latents);
     }
 
     /// <summary>Sample top-down through q while scoring each layer, sharing the logits (one pass).</summary>
-    private (Tensor[] latents, Tensor logPosterior) SampleAndScore(Tensor x, int particles, SamplingOptions options)
+    private (Tensor[] latents, Tensor logPosterior, SignedLatents signed) SampleAndScore(Tensor x, int particles, SamplingOptions options)
     {
         if (options.Reparameterize)
             throw new NotSupportedException("the sigmoid belief network has Bernoulli latents and cannot reparameterise its samples");
         int depth = layerSizes.Length;
         var latents = new Tensor[depth];
+        var signed = new SignedLatents(latents);
         var logq = new Tensor[depth];
         bool detach = options.DetachPosteriorParameters;
         // First inference layer: once per data point, then expanded over the particles.
@@ -137,11 +150,11 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
         for (int step = 0; step < depth; step++)
         {
             int layer = depth - 1 - step;
-            if (step > 0) logits = Link(inferenceLinks[step], Signed(latents[layer + 1]), detach);
+            if (step > 0) logits = Link(inferenceLinks[step], signed[layer + 1], detach);
             latents[layer] = Draw(logits, options.Generator);                                  // [B, P, D_l]
-            logq[layer] = LogDensity.Bernoulli(latents[layer], logits).sum(-1);                // [B, P]
+            logq[layer] = LogDensity.BernoulliSum(latents[layer], logits);                     // [B, P]
         }
-        return (latents, stack(logq, -1));                                                    // [B, P, L]
+        return (latents, stack(logq, -1), signed);                                            // [B, P, L]
     }
 
     /// <inheritdoc />
@@ -151,28 +164,29 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
         if (latents.Count != depth) throw new ArgumentException($"expected {depth} latent layers, got {latents.Count}");
         long particles = latents[0].shape[1];
         var logq = new Tensor[depth];
+        var signed = new SignedLatents(latents);
         var logits = Link(inferenceLinks[0], EncoderInput(x), detachPosteriorParameters).unsqueeze(1).expand(-1, particles, -1);
         for (int step = 0; step < depth; step++)
         {
             int layer = depth - 1 - step;
-            if (step > 0) logits = Link(inferenceLinks[step], Signed(latents[layer + 1]), detachPosteriorParameters);
-            logq[layer] = LogDensity.Bernoulli(latents[layer], logits).sum(-1);
+            if (step > 0) logits = Link(inferenceLinks[step], signed[layer + 1], detachPosteriorParameters);
+            logq[layer] = LogDensity.BernoulliSum(latents[layer], logits);
         }
-        var (logLikelihood, logPrior) = Generate(x, latents, detach: false);
+        var (logLikelihood, logPrior) = Generate(x, latents, signed, detach: false);
         return new ParticleLogDensities(logLikelihood, logPrior, stack(logq, -1), latents);
     }
 
     /// <summary>log p(x|z) [B, P] and per-layer log p(z_l) [B, P, L] along the generative chain.</summary>
-    private (Tensor logLikelihood, Tensor logPrior) Generate(Tensor x, IReadOnlyList<Tensor> latents, bool detach)
+    private (Tensor logLikelihood, Tensor logPrior) Generate(Tensor x, IReadOnlyList<Tensor> latents, SignedLatents signed, bool detach)
     {
         int depth = layerSizes.Length;
         var logp = new Tensor[depth];
-        logp[0] = LogDensity.Bernoulli(latents[0], priorLogits.expand_as(latents[0])).sum(-1);
+        logp[0] = LogDensity.BernoulliSum(latents[0], priorLogits.expand_as(latents[0]));
         for (int l = 1; l < depth; l++)
-            logp[l] = LogDensity.Bernoulli(latents[l], Link(generativeLinks[l - 1], Signed(latents[l - 1]), detach)).sum(-1);
-        var outputLogits = Link(generativeLinks[depth - 1], Signed(latents[depth - 1]), detach);  // [B, P, D_x]
+            logp[l] = LogDensity.BernoulliSum(latents[l], Link(generativeLinks[l - 1], signed[l - 1], detach));
+        var outputLogits = Link(generativeLinks[depth - 1], signed[depth - 1], detach);         // [B, P, D_x]
         var observed = x.flatten(1).to(outputLogits.dtype).unsqueeze(1);                        // [B, 1, D_x]
-        var logLikelihood = LogDensity.Bernoulli(observed, outputLogits).sum(-1);                // [B, P]
+        var logLikelihood = LogDensity.BernoulliSum(observed, outputLogits);                     // [B, P]
         return (logLikelihood, stack(logp, -1));
     }
 

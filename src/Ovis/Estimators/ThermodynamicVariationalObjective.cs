@@ -123,15 +123,24 @@ public sealed class ThermodynamicVariationalObjective : GradientEstimator
         return delta;
     }
 
-    /// <summary>λ·value with λ = 0 giving exactly 0 and λ = 1 giving the value (no 0·(−∞) = NaN), λ [J] against [..., 1].</summary>
-    private static Tensor Heat(Tensor lambda, Tensor value)
-        => where(lambda == 0, zeros_like(value * lambda), where(lambda == 1, value.expand_as(value * lambda), value * lambda));
+    /// <summary>
+    /// λ_j·value at the partition points, [..., 1] → [..., J + 1]. The partition always starts at λ_0 = 0 and ends at
+    /// λ_J = 1, so those columns are set by construction (exactly 0, also for a −∞ value where 0·(−∞) would be NaN,
+    /// and exactly the value) and only the interior points <paramref name="interior"/> [J − 1] multiply: three
+    /// operations instead of an element-wise select over every column.
+    /// </summary>
+    private static Tensor Heat(Tensor interior, Tensor value)
+        => cat(new[] { zeros_like(value), value * interior, value }, -1);
 
-    /// <summary>λ ℓp + (1−λ) ℓq with exact end points, [..., J].</summary>
-    private static Tensor Interpolate(Tensor lambda, Tensor logJoint, Tensor logPosterior)
+    /// <summary>λ_j ℓp + (1 − λ_j) ℓq at the partition points with exact end points (ℓq at λ_0 = 0, ℓp at λ_J = 1), [..., J + 1].</summary>
+    private static Tensor Interpolate(Tensor interior, Tensor logJoint, Tensor logPosterior)
+        => cat(new[] { logPosterior, interior * logJoint + (1 - interior) * logPosterior, logJoint }, -1);
+
+    /// <summary>The interior points λ_1 … λ_{J−1} of the partition for K particles, [J − 1] (empty for one interval).</summary>
+    private Tensor InteriorPoints(int particles, ScalarType dtype)
     {
-        var mixed = lambda * logJoint + (1 - lambda) * logPosterior;
-        return where(lambda == 0, logPosterior.expand_as(mixed), where(lambda == 1, logJoint.expand_as(mixed), mixed));
+        var lambda = Partition(particles);
+        return tensor(lambda[1..^1], dtype: dtype);
     }
 
     /// <summary>
@@ -141,10 +150,10 @@ public sealed class ThermodynamicVariationalObjective : GradientEstimator
     public Tensor Value(Tensor scaledLogWeights)
     {
         int k = (int)scaledLogWeights.shape[^1];
-        var lambda = tensor(Partition(k), dtype: scaledLogWeights.dtype);                       // [J]
-        var delta = tensor(Multipliers(k), dtype: scaledLogWeights.dtype);                      // [J]
+        var interior = InteriorPoints(k, scaledLogWeights.dtype);                                // [J − 1]
+        var delta = tensor(Multipliers(k), dtype: scaledLogWeights.dtype);                      // [J + 1]
         var f = scaledLogWeights.unsqueeze(-1);                                                  // [B, M, K, 1]
-        var heated = Heat(lambda, f.detach());                                                   // [B, M, K, J]
+        var heated = Heat(interior, f.detach());                                                 // [B, M, K, J + 1]
         var weights = (heated - heated.logsumexp(2, true)).exp();                                // w̄ [B, M, K, J]
         return ((weights * f).sum(2) * delta).sum(-1);                                           // [B, M]
     }
@@ -156,7 +165,7 @@ public sealed class ThermodynamicVariationalObjective : GradientEstimator
         int k = CheckParticleCount(densities, settings);
         var shape = new long[] { densities.BatchSize, settings.OuterSamples, k };
         var dtype = densities.LogLikelihood.dtype;
-        var lambda = tensor(Partition(k), dtype: dtype);                                         // [J]
+        var interior = InteriorPoints(k, dtype);                                                 // λ_1 … λ_{J−1}
         var delta = tensor(Multipliers(k), dtype: dtype);                                        // [J]
         double rho = k == 1 ? 1 : (double)k / (k - 1);                                           // ρ_K
 
@@ -168,12 +177,12 @@ public sealed class ThermodynamicVariationalObjective : GradientEstimator
         Tensor weights, centred;
         using (no_grad())
         {
-            var heated = Heat(lambda, f.detach());                                               // λ_j f_k [B, M, K, J]
+            var heated = Heat(interior, f.detach());                                             // λ_j f_k [B, M, K, J + 1]
             weights = (heated - heated.logsumexp(2, true)).exp();                                // w̄ [B, M, K, J]
             var mean = (weights * f.detach()).sum(2, true);                                      // f̄_j [B, M, 1, J]
             centred = f.detach() - mean;                                                         // sg(f_k − f̄_j) [B, M, K, J]
         }
-        var logAnnealed = Interpolate(lambda, logJoint, logPosterior);                           // log π̃ [B, M, K, J]
+        var logAnnealed = Interpolate(interior, logJoint, logPosterior);                         // log π̃ [B, M, K, J + 1]
         var annealedMean = (weights * logAnnealed).sum(2, true);                                 // [B, M, 1, J]
         var covariance = rho * (weights * centred * (logAnnealed - annealedMean)).sum(2);        // cov_j [B, M, J]
         var expectation = (weights * f).sum(2);                                                  // exp_j [B, M, J]

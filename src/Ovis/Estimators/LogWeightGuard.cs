@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ovis.Estimators;
@@ -12,9 +13,12 @@ public static class LogWeightGuard
     public static void Check(Tensor logWeights, string estimator)
     {
         using var noGrad = no_grad();
-        var bad = logWeights.detach().isnan().logical_or(logWeights.detach().isposinf());
-        if (!bad.any().item<bool>()) return;
-        long count = bad.sum().item<long>();
+        var detached = logWeights.detach();
+        // One reduction on the hot path: the maximum is NaN if any entry is NaN (max propagates NaN) and +∞ if any is.
+        if (detached.numel() == 0) return;
+        using (var largest = detached.max())
+            if (largest.ToDouble() < double.PositiveInfinity) return;
+        long count = detached.isnan().logical_or(detached.isposinf()).sum().item<long>();
         throw new InvalidOperationException(
             $"{estimator}: {count} log-weight(s) are NaN or +∞ (of {logWeights.numel()}); check the model's log-densities for this batch");
     }

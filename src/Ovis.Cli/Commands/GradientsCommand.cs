@@ -41,9 +41,10 @@ public static class GradientsCommand
         var dtype = new Option<string>("--dtype") { Description = "float64 (default) or float32 (the reference's precision)", DefaultValueFactory = _ => "float64" };
         var chunk = new Option<long>("--chunk-elements") { Description = "latent elements (rows × particles × D) evaluated per vectorised chunk: bounds memory", DefaultValueFactory = _ => RowwiseGradientDraws.DefaultChunkElements };
         var gradientEpsilon = new Option<double>("--grad-epsilon") { Description = "ε of the statistics: variance threshold of the mask and floor of the SNR's standard deviation", DefaultValueFactory = _ => 1e-15 };
+        var workers = new Option<int>("--workers") { Description = "cells computed at once, each on one thread (2 on a 2-core machine: the normal sampler is sequential, so cells in parallel use both cores better than intra-op threads); results do not depend on it", DefaultValueFactory = _ => 1 };
         var resume = new Option<bool>("--resume") { Description = "reuse the cells an earlier run with the same settings finished in --out/cells (every finished cell is saved there)" };
         var command = new Command("gradients", "Asymptotic SNR study on the Gaussian toy (the paper's Figure 1): SNR, DSNR, variance and |E g| of each estimator against K");
-        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk, gradientEpsilon, resume })
+        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk, gradientEpsilon, resume, workers })
             command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -76,6 +77,7 @@ public static class GradientsCommand
                 Seed = parse.GetValue(seed),
                 GradientEpsilon = parse.GetValue(gradientEpsilon) >= 0 ? parse.GetValue(gradientEpsilon) : throw new ArgumentException("--grad-epsilon must be non-negative"),
                 ChunkElements = parse.GetValue(chunk) > 0 ? parse.GetValue(chunk) : throw new ArgumentException("--chunk-elements must be positive"),
+                Workers = parse.GetValue(workers) >= 1 ? parse.GetValue(workers) : throw new ArgumentException("--workers must be at least 1"),
                 DType = parse.GetValue(dtype) switch
                 {
                     "float64" => ScalarType.Float64,
@@ -83,6 +85,7 @@ public static class GradientsCommand
                     var d => throw new ArgumentException($"--dtype must be float64 or float32, got '{d}'"),
                 },
             };
+            if (settings.Workers > 1) set_num_threads(1);                             // one intra-op thread per worker
             var directory = parse.GetValue(output)!;
             Directory.CreateDirectory(directory);
             Run(new AsymptoticStudy(settings), referenceId, directory, parse.GetValue(resume));

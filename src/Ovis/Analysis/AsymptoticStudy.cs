@@ -21,11 +21,14 @@ namespace Ovis.Analysis;
 /// <param name="DType">float64 (default: the OVIS~ residuals at large K are O(K⁻²) differences of O(|L|) numbers,
 /// below float32 resolution) or float32 (the reference's precision).</param>
 /// <param name="ChunkElements">memory budget of one vectorised chunk in latent elements.</param>
+/// <param name="Workers">cells computed at the same time, each on its own thread (the caller should then give torch one
+/// intra-op thread per worker: the normal sampler is sequential, so whole cells in parallel use the cores better).
+/// Every cell's draws depend only on its seed, so the results do not depend on the number of workers.</param>
 public sealed record AsymptoticStudySettings(
     IReadOnlyList<string> Estimators, IReadOnlyList<int> Particles, int Draws, int Points = 1024, int Dimension = 20,
     double Perturbation = 0.01, GaussianToySpread Spread = GaussianToySpread.StandardDeviationTwoThirds, string Key = "b",
     ulong Seed = 10, long DataSeed = 42, double GradientEpsilon = 1e-15, ScalarType DType = ScalarType.Float64,
-    long ChunkElements = RowwiseGradientDraws.DefaultChunkElements)
+    long ChunkElements = RowwiseGradientDraws.DefaultChunkElements, int Workers = 1)
 {
     /// <summary>The paper's Figure 1 (experiments.md §2.1, §3.1).</summary>
     public static AsymptoticStudySettings Paper(IReadOnlyList<string> estimators) =>
@@ -45,6 +48,7 @@ public sealed record AsymptoticStudySettings(
         if (Dimension < 1) throw new ArgumentException($"the dimension must be positive, got {Dimension}");
         if (!(Perturbation >= 0)) throw new ArgumentException($"the perturbation ε must be non-negative, got {Perturbation}");
         if (DType is not (ScalarType.Float32 or ScalarType.Float64)) throw new ArgumentException("the study runs in float32 or float64");
+        if (Workers < 1) throw new ArgumentException($"the study needs at least one worker, got {Workers}");
     }
 }
 
@@ -103,26 +107,30 @@ public sealed class AsymptoticStudy
         using var scope = NewDisposeScope();
         var (model, data) = BuildModel();
         var selection = ParameterSelection.Parse(s.Key);
-        var collector = new GradientCollector(s.GradientEpsilon);
-        var rows = new List<AsymptoticStudyRow>();
-        foreach (var estimator in estimators)
-            foreach (var k in s.Particles)
-            {
-                if (cells?.TryLoad(estimator.Id, k) is { } saved)
-                {
-                    rows.Add(saved);
-                    progress?.Invoke(saved);
-                    continue;
-                }
-                var watch = Stopwatch.StartNew();
-                var source = new RowwiseGradientDraws(model, estimator, new EstimatorSettings(k), data, selection, s.ChunkElements);
-                var statistics = collector.Collect(source, s.Draws, s.Seed);
-                var row = new AsymptoticStudyRow(estimator.Id, k, statistics, watch.Elapsed.TotalSeconds);
-                rows.Add(row);
-                cells?.Save(row);
-                progress?.Invoke(row);
-            }
-        return rows;
+        var grid = estimators.SelectMany(e => s.Particles.Select(k => (estimator: e, k))).ToArray();
+        var rows = new AsymptoticStudyRow?[grid.Length];
+        var report = new object();
+        // Largest K first, so that the long cells do not end up alone at the end of a parallel run.
+        var order = Enumerable.Range(0, grid.Length).OrderByDescending(i => s.Workers > 1 ? grid[i].k : 0).ToArray();
+        Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = s.Workers }, i =>
+        {
+            var (estimator, k) = grid[i];
+            var row = cells?.TryLoad(estimator.Id, k) ?? ComputeCell(model, data, selection, estimator, k);
+            rows[i] = row;
+            if (!row.Restored) cells?.Save(row);
+            lock (report) progress?.Invoke(row);
+        });
+        return rows.Select(r => r!).ToArray();
+    }
+
+    /// <summary>One (estimator, K) cell: the draws from a fresh generator seeded with the study's seed, in this thread's own dispose scope.</summary>
+    private AsymptoticStudyRow ComputeCell(GaussianToyModel model, Tensor data, ParameterSelection selection, GradientEstimator estimator, int k)
+    {
+        using var scope = NewDisposeScope();
+        var watch = Stopwatch.StartNew();
+        var source = new RowwiseGradientDraws(model, estimator, new EstimatorSettings(k), data, selection, Settings.ChunkElements);
+        var statistics = new GradientCollector(Settings.GradientEpsilon).Collect(source, Settings.Draws, Settings.Seed);
+        return new AsymptoticStudyRow(estimator.Id, k, statistics, watch.Elapsed.TotalSeconds);
     }
 
     /// <summary>

@@ -226,6 +226,22 @@ public class GradientStatisticsTests
     }
 
     [Fact]
+    public void ParallelCellsGiveTheSameStatisticsAsOneWorker()
+    {
+        var settings = new AsymptoticStudySettings(new[] { "ovis-gamma0", "pathwise-iwae" }, new[] { 3, 10 }, Draws: 30, Points: 8, Dimension: 4);
+        var serial = new AsymptoticStudy(settings).Run();
+        var parallel = new AsymptoticStudy(settings with { Workers = 2 }).Run();
+        Assert.Equal(serial.Select(r => (r.Estimator, r.Particles)), parallel.Select(r => (r.Estimator, r.Particles)));   // grid order kept
+        for (int i = 0; i < serial.Count; i++)
+        {
+            Assert.Equal(serial[i].Statistics.Mean, parallel[i].Statistics.Mean);
+            Assert.Equal(serial[i].Statistics.Variance, parallel[i].Statistics.Variance);
+            Assert.Equal(serial[i].Statistics.DirectionalSnr, parallel[i].Statistics.DirectionalSnr);
+        }
+        Assert.Throws<ArgumentException>(() => new AsymptoticStudy(settings with { Workers = 0 }));
+    }
+
+    [Fact]
     public void ResumedStudyReusesSavedCellsExactlyAndOnlyUnderTheSameSettings()
     {
         var directory = Path.Combine(Path.GetTempPath(), "ovis-cells-" + Guid.NewGuid().ToString("N"));

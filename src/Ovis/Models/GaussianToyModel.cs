@@ -152,7 +152,7 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
 
         // ε stays in the float32 it is drawn in: the [B, P, D] tensors are read twice (the projection and its
         // backward) and never widened; only the [B, P] projections and norms are, before any log-weight arithmetic.
-        var noise = randn(new long[] { x.shape[0], particles, Dimension }, dtype: ScalarType.Float32, generator: options.Generator); // ε [B, P, D]
+        var noise = StandardNoise(x.shape[0], particles, ScalarType.Float32, options.Generator); // ε [B, P, D]
         var centre = posteriorMean.detach();                                                 // c [B, D]
         double s = PosteriorStd;
         var toData = x.to(centre.dtype) - centre;                                            // x − c
@@ -182,7 +182,7 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
         var dtype = posteriorMean.dtype;
         var low = ScalarType.Float32;
         double s = PosteriorStd, constant = Dimension * 0.5 * Math.Log(2 * Math.PI);
-        var noise = randn(new long[] { x.shape[0], particles, Dimension }, dtype: low, generator: options.Generator); // ε [B, P, D]
+        var noise = StandardNoise(x.shape[0], particles, low, options.Generator); // ε [B, P, D]
         var z = posteriorMean.to(low).unsqueeze(1) + s * noise;                              // [B, P, D], path to m
         Tensor HalfSquare(Tensor difference) => 0.5 * difference.square().sum(-1).to(dtype);  // ½‖·‖² [B, P]
         var logLikelihood = -HalfSquare(x.to(low).unsqueeze(1) - z) - constant;

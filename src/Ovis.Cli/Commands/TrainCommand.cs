@@ -166,7 +166,9 @@ public static class TrainCommand
         var png = Path.Combine(directory, "training-curve.png");
         TrainingCurvePlot.Write(Path.Combine(directory, MetricsLog.JsonlFile), png, keys, $"{configuration.Model}, {configuration.Estimator}, K = {configuration.Particles}, seed {configuration.Seed}",
                                logScale: !ImageTrainingTask.Models.Contains(configuration.Model));
-        Console.WriteLine($"wrote {Path.Combine(directory, MetricsLog.JsonlFile)}, {Path.Combine(directory, Trainer.SummaryFile)} and {png}");
+        var figures = new[] { Ovis.Evaluation.ImageFigures.PriorSamplesFile, Ovis.Evaluation.ImageFigures.ReconstructionsFile }
+            .Select(f => Path.Combine(directory, f)).Where(File.Exists).ToArray();
+        Console.WriteLine($"wrote {Path.Combine(directory, MetricsLog.JsonlFile)}, {Path.Combine(directory, Trainer.SummaryFile)}, {string.Join(", ", figures.Prepend(png))}");
         return 0;
     }
 

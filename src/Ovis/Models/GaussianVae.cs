@@ -13,7 +13,7 @@ namespace Ovis.Models;
 /// z = mean + std·ε is reparameterisable; the encoder runs once per data point, not once per particle.
 /// Paper size: D_x = 784, N = 200, H = 200, two hidden layers.
 /// </summary>
-public sealed class GaussianVae : LatentVariableModel
+public sealed class GaussianVae : LatentVariableModel, IBernoulliImageModel
 {
     private readonly Sequential encoder;
     private readonly Sequential decoder;
@@ -86,6 +86,21 @@ public sealed class GaussianVae : LatentVariableModel
 
     /// <summary>Bernoulli logits of p(x|z) for latents [..., N], giving [..., D_x].</summary>
     public Tensor DecoderLogits(Tensor z) => decoder.forward(z);
+
+    /// <inheritdoc />
+    public IReadOnlyList<Tensor> SampleLatentPrior(int count, Generator? generator = null)
+    {
+        if (count < 1) throw new ArgumentException($"the number of prior samples must be at least 1, got {count}");
+        return new[] { randn(new long[] { count, LatentSize }, dtype: ParameterType, generator: generator) };   // z ~ N(0, I), [N, N_z]
+    }
+
+    /// <inheritdoc />
+    public Tensor ObservationProbabilities(IReadOnlyList<Tensor> latents)
+    {
+        if (latents.Count != 1) throw new ArgumentException($"the Gaussian VAE has one latent layer, got {latents.Count}");
+        using var noGrad = no_grad();
+        return DecoderLogits(latents[0]).sigmoid();                                            // [..., D_x]
+    }
 
     /// <inheritdoc />
     public override IReadOnlyList<Tensor> Sample(Tensor x, int particles, SamplingOptions options)

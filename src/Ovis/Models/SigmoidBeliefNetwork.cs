@@ -14,7 +14,7 @@ namespace Ovis.Models;
 /// The first inference layer depends only on x and is computed once per data point, not once per particle.
 /// Small instances (a few units) enumerate their latents exactly (<see cref="IEnumerableLatents"/>).
 /// </summary>
-public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLatents, IGenerativeSampler
+public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLatents, IGenerativeSampler, IBernoulliImageModel
 {
     private readonly int[] layerSizes;
     private readonly int observedSize;
@@ -211,12 +211,28 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
     /// <inheritdoc />
     public (Tensor x, IReadOnlyList<Tensor> latents) SamplePrior(int count, Generator? generator = null)
     {
+        var latents = SampleLatentPrior(count, generator);
+        using var noGrad = no_grad();
+        var x = Draw(generativeLinks[layerSizes.Length - 1].forward(Signed(latents[^1])), generator); // [N, D_x]
+        return (x, latents);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Tensor> SampleLatentPrior(int count, Generator? generator = null)
+    {
         if (count < 1) throw new ArgumentException($"the number of prior samples must be at least 1, got {count}");
         using var noGrad = no_grad();
         var latents = new Tensor[layerSizes.Length];
         latents[0] = Draw(priorLogits.expand(count, -1), generator);                               // [N, D_0]
         for (int l = 1; l < layerSizes.Length; l++) latents[l] = Draw(generativeLinks[l - 1].forward(Signed(latents[l - 1])), generator);
-        var x = Draw(generativeLinks[layerSizes.Length - 1].forward(Signed(latents[^1])), generator); // [N, D_x]
-        return (x, latents);
+        return latents;
+    }
+
+    /// <inheritdoc />
+    public Tensor ObservationProbabilities(IReadOnlyList<Tensor> latents)
+    {
+        if (latents.Count != layerSizes.Length) throw new ArgumentException($"expected {layerSizes.Length} latent layers, got {latents.Count}");
+        using var noGrad = no_grad();
+        return generativeLinks[layerSizes.Length - 1].forward(Signed(latents[^1])).sigmoid();     // [..., D_x]
     }
 }

@@ -160,6 +160,7 @@ public sealed class Trainer : IDisposable
         double rate = sessionSeconds > 0 ? (step - sessionStart) / sessionSeconds : 0;
         double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
         var finalEvaluation = FinalEvaluation();
+        WriteImageFigures();
         var summary = Summary("completed", null, step, elapsedBefore + sessionSeconds, rate, log.TensorBoardError)
                       with { StepsPerCpuSecond = cpuSeconds > 0 ? (step - sessionStart) / cpuSeconds : 0, FinalEvaluation = finalEvaluation };
         summary.Write(Path.Combine(directory, SummaryFile));
@@ -291,6 +292,22 @@ public sealed class Trainer : IDisposable
             ["test:" + DiagnosticKeys.KlPosterior] = estimate.MeanPosteriorDivergence,
             ["test:" + DiagnosticKeys.EffectiveSampleSize] = estimate.MeanEffectiveSampleSize,
         };
+    }
+
+    /// <summary>
+    /// For an image model (SBN, Gaussian VAE): prior-samples.png (64 draws of E[x | z], z ~ p(z)) and
+    /// reconstructions.png (16 fixed test images above E[x | z], z ~ q(z | x)) in the run directory, from generators
+    /// fixed by the seed, so a resumed run draws the same figures.
+    /// </summary>
+    private void WriteImageFigures()
+    {
+        if (!task.UsesLikelihoodEvaluator || task.Model is not IBernoulliImageModel imageModel) return;
+        using var scope = NewDisposeScope();
+        using (var priorGenerator = new Generator(unchecked(configuration.Seed + FinalStream + 2)))
+            ImageFigures.WritePriorSamples(imageModel, Path.Combine(directory, ImageFigures.PriorSamplesFile), generator: priorGenerator);
+        using var pointsGenerator = new Generator(unchecked(configuration.Seed + FinalStream + 3));
+        var images = task.HeldOutBatch(16, pointsGenerator);
+        ImageFigures.WriteReconstructions(task.Model, images, Path.Combine(directory, ImageFigures.ReconstructionsFile), pointsGenerator);
     }
 
     /// <summary>

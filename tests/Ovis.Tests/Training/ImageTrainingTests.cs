@@ -1,3 +1,4 @@
+using Ovis.Evaluation;
 using System.Text.Json.Nodes;
 using Ovis.Data;
 using Ovis.Experiments;
@@ -82,6 +83,15 @@ public class ImageTrainingTests : IDisposable
         Assert.Equal(20, final["points"]!.GetValue<double>());
         Assert.True(final["test:loss/L_k"]!.GetValue<double>() < 0);
         Assert.True(final["test:loss/L_k_stderr"]!.GetValue<double>() > 0);
+
+        // The figures: 64 prior samples in 8 rows, and 16 test images with their reconstructions in 4 rows, of 28×28
+        // images enlarged twice with 2-pixel gaps.
+        foreach (var (file, rows) in new[] { (ImageFigures.PriorSamplesFile, 8), (ImageFigures.ReconstructionsFile, 4) })
+        {
+            using var image = SkiaSharp.SKBitmap.Decode(Path.Combine(directory, file));
+            Assert.NotNull(image);
+            Assert.Equal((8 * 58 + 2, rows * 58 + 2), (image.Width, image.Height));
+        }
     }
 
     [Fact]

@@ -27,11 +27,12 @@ public static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "intra-op threads", DefaultValueFactory = _ => 2 };
         var format = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
         var inProcess = new Option<bool>("--in-process") { Description = "run every configuration in this process (no per-configuration peak memory)" };
+        var interleave = new Option<bool>("--interleave") { Description = "time the estimators of each K in one process with their steps interleaved, so that drift of a shared machine cancels in the ratios (no per-configuration memory or CPU time)" };
         var child = new Option<bool>("--child") { Hidden = true };
         var study = new Option<string?>("--study") { Description = "efficiency: the paper's memory and time versus K study (1-layer SBN, batch 24, K 10..5000)" };
         var output = new Option<string>("--out") { Description = "output folder of --study (CSV and PNG)", DefaultValueFactory = _ => "bench-efficiency" };
         var command = new Command("bench", "Time training steps per estimator and K, with peak memory and the ratio to REINFORCE");
-        foreach (var option in new Option[] { model, estimators, particles, batch, steps, warmup, threads, format, inProcess, child, study, output }) command.Options.Add(option);
+        foreach (var option in new Option[] { model, estimators, particles, batch, steps, warmup, threads, format, inProcess, interleave, child, study, output }) command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             OvisRuntime.Initialize(parse.GetValue(threads));
@@ -65,6 +66,13 @@ public static class BenchCommand
             if (outputFormat is not ("table" or "json")) throw new ArgumentException($"--format must be table or json, got '{outputFormat}'");
             if (!ids.Contains("reinforce")) ids.Insert(0, "reinforce");
             var results = new List<StepBenchmarkResult>();
+            if (parse.GetValue(interleave))
+            {
+                foreach (var k in ks)
+                    results.AddRange(StepBenchmark.RunInterleaved(ids.Select(id => new StepBenchmarkCase(parse.GetValue(model)!, id, k, batchSize, stepCount, warmupCount)).ToArray()));
+                Write(results, outputFormat);
+                return 0;
+            }
             foreach (var k in ks)
                 foreach (var id in ids)
                 {
@@ -106,6 +114,12 @@ public static class BenchCommand
         return JsonSerializer.Deserialize<StepBenchmarkResult>(line) ?? throw new InvalidOperationException("empty benchmark result");
     }
 
+    /// <summary>A table cell: "-" where the interleaved mode measured nothing (NaN).</summary>
+    private static string Cell(double value, string format) => double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>A JSON-safe number: null where the interleaved mode measured nothing (NaN).</summary>
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
     private static void Write(IReadOnlyList<StepBenchmarkResult> results, string format)
     {
         double Floor(StepBenchmarkResult r) => results.First(x => x.Case.Estimator == "reinforce" && x.Case.Particles == r.Case.Particles).MedianMilliseconds;
@@ -116,8 +130,8 @@ public static class BenchCommand
             {
                 estimator = r.Case.Estimator, model = r.Case.Model, iw = r.Case.Particles, batch_size = r.Case.BatchSize,
                 median_ms_per_step = r.MedianMilliseconds, q25_ms = r.LowerQuartileMilliseconds, q75_ms = r.UpperQuartileMilliseconds,
-                peak_rss_mb = r.PeakResidentMegabytes, ratio_to_reinforce = r.MedianMilliseconds / Floor(r), steps = r.Case.Steps,
-                cpu_ms_per_step = r.CpuMillisecondsPerStep, cpu_ratio_to_reinforce = r.CpuMillisecondsPerStep / CpuFloor(r), phases_ms = r.Phases,
+                peak_rss_mb = Finite(r.PeakResidentMegabytes), ratio_to_reinforce = r.MedianMilliseconds / Floor(r), steps = r.Case.Steps,
+                cpu_ms_per_step = Finite(r.CpuMillisecondsPerStep), cpu_ratio_to_reinforce = Finite(r.CpuMillisecondsPerStep / CpuFloor(r)), phases_ms = r.Phases,
             });
             Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
             return;
@@ -127,8 +141,8 @@ public static class BenchCommand
             table.Add(r.Case.Model, r.Case.Estimator, r.Case.Particles.ToString(CultureInfo.InvariantCulture), r.Case.BatchSize.ToString(CultureInfo.InvariantCulture),
                 r.MedianMilliseconds.ToString("F2", CultureInfo.InvariantCulture),
                 $"{r.LowerQuartileMilliseconds.ToString("F2", CultureInfo.InvariantCulture)}–{r.UpperQuartileMilliseconds.ToString("F2", CultureInfo.InvariantCulture)}",
-                r.PeakResidentMegabytes.ToString("F0", CultureInfo.InvariantCulture), (r.MedianMilliseconds / Floor(r)).ToString("F3", CultureInfo.InvariantCulture),
-                r.CpuMillisecondsPerStep.ToString("F2", CultureInfo.InvariantCulture), (r.CpuMillisecondsPerStep / CpuFloor(r)).ToString("F3", CultureInfo.InvariantCulture),
+                Cell(r.PeakResidentMegabytes, "F0"), (r.MedianMilliseconds / Floor(r)).ToString("F3", CultureInfo.InvariantCulture),
+                Cell(r.CpuMillisecondsPerStep, "F2"), Cell(r.CpuMillisecondsPerStep / CpuFloor(r), "F3"),
                 r.Phases is null ? "-" : string.Join(" / ", new[] { "forward", "estimator", "backward", "optimizer" }.Select(p => r.Phases[p].ToString("F2", CultureInfo.InvariantCulture))));
         table.Write(Console.Out);
     }

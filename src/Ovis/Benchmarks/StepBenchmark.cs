@@ -35,29 +35,87 @@ public sealed record StepBenchmarkResult(StepBenchmarkCase Case, double MedianMi
 /// </summary>
 public static class StepBenchmark
 {
-    /// <summary>Run one configuration in this process.</summary>
+    /// <summary>
+    /// Time <paramref name="benchmark"/>: warm-up steps, then the timed steps, each a full training step (forward,
+    /// estimator, backward, Adam) in its own dispose scope; the peak RSS is this process's.
+    /// </summary>
     public static StepBenchmarkResult Run(StepBenchmarkCase benchmark, Device? device = null)
     {
-        var catalog = ModelCatalog.Create(benchmark.Model, device: device);
-        var estimator = EstimatorRegistry.Create(benchmark.Estimator);
-        var generator = new Generator(benchmark.Seed);
-        var data = catalog.SampleBatch(benchmark.BatchSize, generator);
-        var optimizer = optim.Adam(catalog.Model.parameters(), lr: 1e-4);
-        var settings = new EstimatorSettings(benchmark.Particles);
-        var times = new double[benchmark.Steps];
-        var phases = new Dictionary<string, double[]> { ["forward"] = new double[benchmark.Steps], ["estimator"] = new double[benchmark.Steps],
-                                                        ["backward"] = new double[benchmark.Steps], ["optimizer"] = new double[benchmark.Steps] };
-        var phase = new Stopwatch();
-        void Mark(string name, int index)
-        {
-            if (index >= 0) phases[name][index] = phase.Elapsed.TotalMilliseconds;
-            phase.Restart();
-        }
+        using var runner = new StepRunner(benchmark, device);
         var process = Process.GetCurrentProcess();
         TimeSpan cpuAtStart = TimeSpan.Zero;
         for (int step = -benchmark.WarmupSteps; step < benchmark.Steps; step++)
         {
             if (step == 0) { process.Refresh(); cpuAtStart = process.TotalProcessorTime; }
+            runner.Step(step);
+        }
+        process.Refresh();
+        double cpuPerStep = (process.TotalProcessorTime - cpuAtStart).TotalMilliseconds / benchmark.Steps;
+        return runner.Result(ProcessMemory.PeakResidentMegabytes(), cpuPerStep);
+    }
+
+    /// <summary>
+    /// Time several configurations in one process with their steps interleaved (one step of each in turn, the order
+    /// rotating every round), so that a drift of the machine's speed — ±20 % over minutes on a shared virtual machine —
+    /// affects all of them alike and their ratios stay meaningful. Peak memory and CPU time are not separated per
+    /// configuration (NaN); measure them with <see cref="Run"/> in fresh processes.
+    /// </summary>
+    public static IReadOnlyList<StepBenchmarkResult> RunInterleaved(IReadOnlyList<StepBenchmarkCase> cases, Device? device = null)
+    {
+        if (cases.Count == 0) throw new ArgumentException("nothing to benchmark");
+        if (cases.Select(c => (c.Steps, c.WarmupSteps)).Distinct().Count() != 1)
+            throw new ArgumentException("interleaved configurations must share the numbers of steps and warm-up steps");
+        var runners = new List<StepRunner>();
+        try
+        {
+            foreach (var benchmark in cases) runners.Add(new StepRunner(benchmark, device));
+            for (int step = -cases[0].WarmupSteps; step < cases[0].Steps; step++)
+                for (int i = 0; i < runners.Count; i++)
+                    runners[(i + step + cases[0].WarmupSteps) % runners.Count].Step(step);
+            return runners.Select(r => r.Result(double.NaN, double.NaN)).ToArray();
+        }
+        finally
+        {
+            foreach (var runner in runners) runner.Dispose();
+        }
+    }
+
+    /// <summary>One configuration's model, data, estimator and optimiser, and the times of its steps.</summary>
+    private sealed class StepRunner : IDisposable
+    {
+        private readonly StepBenchmarkCase benchmark;
+        private readonly CatalogModel catalog;
+        private readonly GradientEstimator estimator;
+        private readonly Generator generator;
+        private readonly Tensor data;
+        private readonly optim.Optimizer optimizer;
+        private readonly EstimatorSettings settings;
+        private readonly double[] times;
+        private readonly Dictionary<string, double[]> phases;
+        private readonly Stopwatch phase = new();
+
+        public StepRunner(StepBenchmarkCase benchmark, Device? device)
+        {
+            this.benchmark = benchmark;
+            catalog = ModelCatalog.Create(benchmark.Model, device: device);
+            estimator = EstimatorRegistry.Create(benchmark.Estimator);
+            generator = new Generator(benchmark.Seed);
+            data = catalog.SampleBatch(benchmark.BatchSize, generator);
+            optimizer = optim.Adam(catalog.Model.parameters(), lr: 1e-4);
+            settings = new EstimatorSettings(benchmark.Particles);
+            times = new double[benchmark.Steps];
+            phases = new[] { "forward", "estimator", "backward", "optimizer" }.ToDictionary(name => name, _ => new double[benchmark.Steps]);
+        }
+
+        private void Mark(string name, int index)
+        {
+            if (index >= 0) phases[name][index] = phase.Elapsed.TotalMilliseconds;
+            phase.Restart();
+        }
+
+        /// <summary>One training step; recorded when <paramref name="index"/> ≥ 0 (negative: warm-up).</summary>
+        public void Step(int index)
+        {
             var watch = Stopwatch.StartNew();
             using (var scope = NewDisposeScope())
             {
@@ -65,22 +123,33 @@ public static class StepBenchmark
                 phase.Restart();
                 var context = new EstimatorContext(settings, catalog.Model, data, generator);
                 var densities = estimator.DrawParticles(context);
-                Mark("forward", step);
+                Mark("forward", index);
                 var result = estimator.Surrogate(densities, context);
-                Mark("estimator", step);
+                Mark("estimator", index);
                 result.Loss.backward();
-                Mark("backward", step);
+                Mark("backward", index);
                 optimizer.step();
-                Mark("optimizer", step);
+                Mark("optimizer", index);
             }
             watch.Stop();
-            if (step >= 0) times[step] = watch.Elapsed.TotalMilliseconds;
+            if (index >= 0) times[index] = watch.Elapsed.TotalMilliseconds;
         }
-        process.Refresh();
-        double cpuPerStep = (process.TotalProcessorTime - cpuAtStart).TotalMilliseconds / benchmark.Steps;
-        Array.Sort(times);
-        var phaseMedians = phases.ToDictionary(p => p.Key, p => { Array.Sort(p.Value); return Quantile(p.Value, 0.5); });
-        return new StepBenchmarkResult(benchmark, Quantile(times, 0.5), Quantile(times, 0.25), Quantile(times, 0.75), ProcessMemory.PeakResidentMegabytes(), cpuPerStep, phaseMedians);
+
+        public StepBenchmarkResult Result(double peakResidentMegabytes, double cpuMillisecondsPerStep)
+        {
+            var sorted = times.Order().ToArray();
+            var phaseMedians = phases.ToDictionary(p => p.Key, p => Quantile(p.Value.Order().ToArray(), 0.5));
+            return new StepBenchmarkResult(benchmark, Quantile(sorted, 0.5), Quantile(sorted, 0.25), Quantile(sorted, 0.75),
+                                           peakResidentMegabytes, cpuMillisecondsPerStep, phaseMedians);
+        }
+
+        public void Dispose()
+        {
+            optimizer.Dispose();
+            data.Dispose();
+            generator.Dispose();
+            catalog.Model.Dispose();
+        }
     }
 
     private static double Quantile(double[] sorted, double q)

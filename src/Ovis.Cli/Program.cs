@@ -33,6 +33,7 @@ public static class Program
         root.Subcommands.Add(DataCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(GradientsCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
         return root;
     }
 }

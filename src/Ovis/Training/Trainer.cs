@@ -72,6 +72,17 @@ public sealed class Trainer : IDisposable
     /// <summary>The task (model and data) being trained.</summary>
     public TrainingTask Task => task;
 
+    /// <summary>
+    /// Load the run's last checkpoint (model, optimisers, generator, data position) without training or writing
+    /// anything, e.g. to evaluate a finished run; returns the step the checkpoint was taken at.
+    /// </summary>
+    public long LoadCheckpoint()
+    {
+        var path = Path.Combine(directory, Checkpoint.FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path} does not exist: the run has no checkpoint to evaluate", path);
+        return Checkpoint.Read(path, task.Model, optimizers.Optimizers, generator, task, estimatorParameters).Step;
+    }
+
     /// <summary>Where progress goes (null: nowhere).</summary>
     public ProgressReporter? Progress { get; init; }
 

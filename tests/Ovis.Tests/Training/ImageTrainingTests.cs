@@ -95,6 +95,26 @@ public class ImageTrainingTests : IDisposable
     }
 
     [Fact]
+    public void FinishedRunIsEvaluatedAtSeveralKWithPairedRises()
+    {
+        var directory = Path.Combine(runs, "evaluated");
+        using (var trainer = new Trainer(Tiny("sbn", "ovis-gamma1") with { Steps = 20, GradientEvery = 0, FinalEvaluationParticles = 0 }, directory))
+            trainer.Run(resume: false);
+        var (step, rows) = RunEvaluation.Evaluate(directory, new[] { 1, 10, 100 }, points: 20, particleChunk: 30, dataDirectory: data.Path);
+        Assert.Equal(20, step);
+        Assert.Equal(new[] { 1, 10, 100 }, rows.Select(r => r.Estimate.Particles));
+        Assert.All(rows, r => Assert.Equal(20, r.Estimate.Count));
+        Assert.True(double.IsNaN(rows[0].RiseOverPrevious));
+        // L_K rises with K: the paired rise from K = 1 to 10 and from 10 to 100 is positive beyond 2 standard errors
+        // (20 points of a 20-step model; the trained paper-size runs show 11–14 standard errors per decade of K).
+        foreach (var row in rows.Skip(1))
+            Assert.True(row.RiseOverPrevious > 2 * row.RiseStandardError, $"K = {row.Estimate.Particles}: rise {row.RiseOverPrevious} ± {row.RiseStandardError}");
+        Assert.Equal(rows[2].Estimate.MeanBound - rows[1].Estimate.MeanBound, rows[2].RiseOverPrevious, 9);
+        var missing = Assert.Throws<FileNotFoundException>(() => RunEvaluation.Evaluate(Path.Combine(runs, "nowhere"), new[] { 1 }, 5));
+        Assert.Contains("config.json", missing.Message);
+    }
+
+    [Fact]
     public void KilledAndResumedSbnRunEqualsAnUninterruptedOne()
     {
         // dynamic binarisation and 64 images in batches of 24 (3 batches per epoch): the loader's permutation,

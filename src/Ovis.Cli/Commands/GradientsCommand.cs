@@ -41,10 +41,11 @@ public static class GradientsCommand
         var dtype = new Option<string>("--dtype") { Description = "float64 (default) or float32 (the reference's precision)", DefaultValueFactory = _ => "float64" };
         var chunk = new Option<long>("--chunk-elements") { Description = "latent elements (rows × particles × D) evaluated per vectorised chunk: bounds memory", DefaultValueFactory = _ => RowwiseGradientDraws.DefaultChunkElements };
         var gradientEpsilon = new Option<double>("--grad-epsilon") { Description = "ε of the statistics: variance threshold of the mask and floor of the SNR's standard deviation", DefaultValueFactory = _ => 1e-15 };
-        var workers = new Option<int>("--workers") { Description = "cells computed at once, each on one thread (2 on a 2-core machine: the normal sampler is sequential, so cells in parallel use both cores better than intra-op threads); results do not depend on it", DefaultValueFactory = _ => 1 };
+        var workers = new Option<int>("--workers") { Description = "processes computing cells at once, each with one thread (2 on a 2-core machine: the normal sampler is sequential, so cells in parallel use both cores better than intra-op threads); results do not depend on it", DefaultValueFactory = _ => 1 };
+        var shard = new Option<string?>("--shard") { Hidden = true, Description = "i/n: compute only this share of the cells (set by --workers for its child processes)" };
         var resume = new Option<bool>("--resume") { Description = "reuse the cells an earlier run with the same settings finished in --out/cells (every finished cell is saved there)" };
         var command = new Command("gradients", "Asymptotic SNR study on the Gaussian toy (the paper's Figure 1): SNR, DSNR, variance and |E g| of each estimator against K");
-        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk, gradientEpsilon, resume, workers })
+        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk, gradientEpsilon, resume, workers, shard })
             command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -77,7 +78,7 @@ public static class GradientsCommand
                 Seed = parse.GetValue(seed),
                 GradientEpsilon = parse.GetValue(gradientEpsilon) >= 0 ? parse.GetValue(gradientEpsilon) : throw new ArgumentException("--grad-epsilon must be non-negative"),
                 ChunkElements = parse.GetValue(chunk) > 0 ? parse.GetValue(chunk) : throw new ArgumentException("--chunk-elements must be positive"),
-                Workers = parse.GetValue(workers) >= 1 ? parse.GetValue(workers) : throw new ArgumentException("--workers must be at least 1"),
+                Shard = ParseShard(parse.GetValue(shard)),
                 DType = parse.GetValue(dtype) switch
                 {
                     "float64" => ScalarType.Float64,
@@ -85,13 +86,80 @@ public static class GradientsCommand
                     var d => throw new ArgumentException($"--dtype must be float64 or float32, got '{d}'"),
                 },
             };
-            if (settings.Workers > 1) set_num_threads(1);                             // one intra-op thread per worker
+            int workerCount = parse.GetValue(workers);
+            if (workerCount < 1) throw new ArgumentException("--workers must be at least 1");
             var directory = parse.GetValue(output)!;
             Directory.CreateDirectory(directory);
-            Run(new AsymptoticStudy(settings), referenceId, directory, parse.GetValue(resume));
+            bool reuse = parse.GetValue(resume);
+            if (settings.Shard != default)
+            {
+                set_num_threads(1);                                                     // one of several worker processes
+                var cells = new AsymptoticStudyCells(Path.Combine(directory, "cells"), settings, reuse);
+                new AsymptoticStudy(settings).Run(row => Console.WriteLine($"  [shard {settings.Shard.Index + 1}/{settings.Shard.Count}] {row.Estimator} K = {row.Particles}: SNR {Format(row.Statistics.MeanSnr)} ({row.Seconds:F1} s)"), cells);
+                return 0;
+            }
+            if (workerCount > 1)
+            {
+                var watch = Stopwatch.StartNew();
+                RunShards(workerCount, reuse);
+                Console.WriteLine($"{workerCount} worker processes finished in {watch.Elapsed.TotalSeconds:F1} s");
+                reuse = true;                                                           // every cell is now saved
+            }
+            Run(new AsymptoticStudy(settings), referenceId, directory, reuse);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>"i/n" → (i, n); null → all cells.</summary>
+    private static (int, int) ParseShard(string? text)
+    {
+        if (text is null) return default;
+        var parts = text.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], out int index) && int.TryParse(parts[1], out int count) && count >= 1 && index >= 0 && index < count)
+            return (index, count);
+        throw new ArgumentException($"--shard must be i/n with 0 ≤ i < n, got '{text}'");
+    }
+
+    /// <summary>
+    /// Compute the cells in <paramref name="count"/> child processes, each a shard of the study with one thread, all
+    /// saving into the same cells folder; their output goes to this console. Processes rather than threads: TorchSharp's
+    /// temporary scalars can be finalised by a collection on another thread while a native call still uses them
+    /// ("Unknown scalar type", seen in a threaded run).
+    /// </summary>
+    private static void RunShards(int count, bool reuse)
+    {
+        var arguments = Environment.GetCommandLineArgs().Skip(1).ToList();
+        for (int i = 0; i < arguments.Count; i++)
+            if (arguments[i] == "--workers") { arguments.RemoveRange(i, Math.Min(2, arguments.Count - i)); i--; }
+            else if (arguments[i].StartsWith("--workers=", StringComparison.Ordinal)) { arguments.RemoveAt(i); i--; }
+        var children = new List<Process>();
+        try
+        {
+            for (int index = 0; index < count; index++)
+            {
+                var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+                if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(GradientsCommand).Assembly.Location);
+                foreach (var argument in arguments) start.ArgumentList.Add(argument);
+                start.ArgumentList.Add("--shard");
+                start.ArgumentList.Add($"{index}/{count}");
+                if (reuse && !arguments.Contains("--resume")) start.ArgumentList.Add("--resume");
+                children.Add(Process.Start(start) ?? throw new InvalidOperationException("could not start a worker process"));
+            }
+            foreach (var child in children) child.WaitForExit();
+            var failed = children.Select((c, i) => (c.ExitCode, i)).Where(c => c.ExitCode != 0).ToArray();
+            if (failed.Length > 0)
+                throw new InvalidOperationException($"worker(s) {string.Join(", ", failed.Select(f => $"{f.i + 1} (exit code {f.ExitCode})"))} failed; " +
+                                                    "their messages are above; the finished cells are saved, rerun with --resume");
+        }
+        finally
+        {
+            foreach (var child in children)
+            {
+                if (!child.HasExited) child.Kill(entireProcessTree: true);
+                child.Dispose();
+            }
+        }
     }
 
     /// <summary>Run the study, write the CSV and the figure, print the table and the slopes.</summary>

@@ -21,14 +21,16 @@ namespace Ovis.Analysis;
 /// <param name="DType">float64 (default: the OVIS~ residuals at large K are O(K⁻²) differences of O(|L|) numbers,
 /// below float32 resolution) or float32 (the reference's precision).</param>
 /// <param name="ChunkElements">memory budget of one vectorised chunk in latent elements.</param>
-/// <param name="Workers">cells computed at the same time, each on its own thread (the caller should then give torch one
-/// intra-op thread per worker: the normal sampler is sequential, so whole cells in parallel use the cores better).
-/// Every cell's draws depend only on its seed, so the results do not depend on the number of workers.</param>
+/// <param name="Shard">which cells this process computes: (index, count) deals the cells, largest K first, to count
+/// shards back and forth and takes share index (count 1: all). Shards run as separate processes sharing one
+/// <see cref="AsymptoticStudyCells"/> folder — not as threads, because TorchSharp's temporary scalars can be finalised
+/// by a collection on another thread while a native call still uses them. Every cell's draws depend only on its seed,
+/// so the results do not depend on the sharding.</param>
 public sealed record AsymptoticStudySettings(
     IReadOnlyList<string> Estimators, IReadOnlyList<int> Particles, int Draws, int Points = 1024, int Dimension = 20,
     double Perturbation = 0.01, GaussianToySpread Spread = GaussianToySpread.StandardDeviationTwoThirds, string Key = "b",
     ulong Seed = 10, long DataSeed = 42, double GradientEpsilon = 1e-15, ScalarType DType = ScalarType.Float64,
-    long ChunkElements = RowwiseGradientDraws.DefaultChunkElements, int Workers = 1)
+    long ChunkElements = RowwiseGradientDraws.DefaultChunkElements, (int Index, int Count) Shard = default)
 {
     /// <summary>The paper's Figure 1 (experiments.md §2.1, §3.1).</summary>
     public static AsymptoticStudySettings Paper(IReadOnlyList<string> estimators) =>
@@ -48,7 +50,8 @@ public sealed record AsymptoticStudySettings(
         if (Dimension < 1) throw new ArgumentException($"the dimension must be positive, got {Dimension}");
         if (!(Perturbation >= 0)) throw new ArgumentException($"the perturbation ε must be non-negative, got {Perturbation}");
         if (DType is not (ScalarType.Float32 or ScalarType.Float64)) throw new ArgumentException("the study runs in float32 or float64");
-        if (Workers < 1) throw new ArgumentException($"the study needs at least one worker, got {Workers}");
+        if (Shard != default && (Shard.Count < 1 || Shard.Index < 0 || Shard.Index >= Shard.Count))
+            throw new ArgumentException($"shard {Shard.Index}/{Shard.Count} is not an index below a positive count");
     }
 }
 
@@ -96,7 +99,8 @@ public sealed class AsymptoticStudy
     }
 
     /// <summary>
-    /// Run every (estimator, K) cell; <paramref name="progress"/> receives each finished row. With
+    /// Run every (estimator, K) cell of this process's <see cref="AsymptoticStudySettings.Shard"/> (all of them by
+    /// default), in grid order; <paramref name="progress"/> receives each finished row. With
     /// <paramref name="cells"/>, a cell already saved there under the same settings is loaded instead of computed, and
     /// each computed cell is saved as soon as it is finished (a killed study resumes where it stopped).
     /// </summary>
@@ -108,22 +112,26 @@ public sealed class AsymptoticStudy
         var (model, data) = BuildModel();
         var selection = ParameterSelection.Parse(s.Key);
         var grid = estimators.SelectMany(e => s.Particles.Select(k => (estimator: e, k))).ToArray();
-        var rows = new AsymptoticStudyRow?[grid.Length];
-        var report = new object();
-        // Largest K first, so that the long cells do not end up alone at the end of a parallel run.
-        var order = Enumerable.Range(0, grid.Length).OrderByDescending(i => s.Workers > 1 ? grid[i].k : 0).ToArray();
-        Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = s.Workers }, i =>
+        var (index, count) = s.Shard == default ? (0, 1) : s.Shard;
+        // Largest K first, dealt to the shards back and forth (0, 1, …, n−1, n−1, …, 0, 0, …) so that the costly
+        // cells spread evenly whatever the number of estimators.
+        static int ShardOf(int position, int shards) => (position / shards) % 2 == 0 ? position % shards : shards - 1 - position % shards;
+        var mine = Enumerable.Range(0, grid.Length).OrderByDescending(i => grid[i].k).ThenBy(i => i)
+            .Where((_, position) => ShardOf(position, count) == index).ToHashSet();
+        var rows = new List<AsymptoticStudyRow>();
+        for (int i = 0; i < grid.Length; i++)
         {
+            if (!mine.Contains(i)) continue;
             var (estimator, k) = grid[i];
             var row = cells?.TryLoad(estimator.Id, k) ?? ComputeCell(model, data, selection, estimator, k);
-            rows[i] = row;
             if (!row.Restored) cells?.Save(row);
-            lock (report) progress?.Invoke(row);
-        });
-        return rows.Select(r => r!).ToArray();
+            rows.Add(row);
+            progress?.Invoke(row);
+        }
+        return rows;
     }
 
-    /// <summary>One (estimator, K) cell: the draws from a fresh generator seeded with the study's seed, in this thread's own dispose scope.</summary>
+    /// <summary>One (estimator, K) cell: the draws from a fresh generator seeded with the study's seed, in its own dispose scope.</summary>
     private AsymptoticStudyRow ComputeCell(GaussianToyModel model, Tensor data, ParameterSelection selection, GradientEstimator estimator, int k)
     {
         using var scope = NewDisposeScope();

@@ -226,19 +226,36 @@ public class GradientStatisticsTests
     }
 
     [Fact]
-    public void ParallelCellsGiveTheSameStatisticsAsOneWorker()
+    public void ShardsSavedInOneFolderGiveTheSameStatisticsAsOneRun()
     {
-        var settings = new AsymptoticStudySettings(new[] { "ovis-gamma0", "pathwise-iwae" }, new[] { 3, 10 }, Draws: 30, Points: 8, Dimension: 4);
-        var serial = new AsymptoticStudy(settings).Run();
-        var parallel = new AsymptoticStudy(settings with { Workers = 2 }).Run();
-        Assert.Equal(serial.Select(r => (r.Estimator, r.Particles)), parallel.Select(r => (r.Estimator, r.Particles)));   // grid order kept
-        for (int i = 0; i < serial.Count; i++)
+        var directory = Path.Combine(Path.GetTempPath(), "ovis-shards-" + Guid.NewGuid().ToString("N"));
+        try
         {
-            Assert.Equal(serial[i].Statistics.Mean, parallel[i].Statistics.Mean);
-            Assert.Equal(serial[i].Statistics.Variance, parallel[i].Statistics.Variance);
-            Assert.Equal(serial[i].Statistics.DirectionalSnr, parallel[i].Statistics.DirectionalSnr);
+            var settings = new AsymptoticStudySettings(new[] { "ovis-gamma0", "pathwise-iwae" }, new[] { 3, 10 }, Draws: 30, Points: 8, Dimension: 4);
+            var serial = new AsymptoticStudy(settings).Run();
+            // Two shards (as --workers 2 runs them, in separate processes) split the four cells, largest K first.
+            var first = new AsymptoticStudy(settings with { Shard = (0, 2) }).Run(cells: new AsymptoticStudyCells(directory, settings));
+            var second = new AsymptoticStudy(settings with { Shard = (1, 2) }).Run(cells: new AsymptoticStudyCells(directory, settings));
+            Assert.Equal(2, first.Count);
+            Assert.Equal(2, second.Count);
+            // largest K first, dealt in turn: each shard gets one K = 10 and one K = 3 cell (balanced work)
+            Assert.All(new[] { first, second }, shard => Assert.Equal(new[] { 3, 10 }, shard.Select(r => r.Particles).Order()));
+            Assert.Empty(first.Select(r => (r.Estimator, r.Particles)).Intersect(second.Select(r => (r.Estimator, r.Particles))));
+            var merged = new AsymptoticStudy(settings).Run(cells: new AsymptoticStudyCells(directory, settings));
+            Assert.All(merged, r => Assert.True(r.Restored));
+            Assert.Equal(serial.Select(r => (r.Estimator, r.Particles)), merged.Select(r => (r.Estimator, r.Particles)));
+            for (int i = 0; i < serial.Count; i++)
+            {
+                Assert.Equal(serial[i].Statistics.Mean, merged[i].Statistics.Mean);
+                Assert.Equal(serial[i].Statistics.Variance, merged[i].Statistics.Variance);
+                Assert.Equal(serial[i].Statistics.DirectionalSnr, merged[i].Statistics.DirectionalSnr);
+            }
+            Assert.Throws<ArgumentException>(() => new AsymptoticStudy(settings with { Shard = (2, 2) }));
         }
-        Assert.Throws<ArgumentException>(() => new AsymptoticStudy(settings with { Workers = 0 }));
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]

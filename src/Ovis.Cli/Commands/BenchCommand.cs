@@ -91,20 +91,10 @@ public static class BenchCommand
     /// <summary>Run one configuration in a fresh child process so its peak resident memory is its own.</summary>
     private static StepBenchmarkResult RunChild(StepBenchmarkCase benchmark, int threads)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        var entry = typeof(BenchCommand).Assembly.Location;
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(entry);
-        foreach (var argument in new[] { "bench", "--child", "--model", benchmark.Model, "--estimators", benchmark.Estimator,
-                     "--iw", benchmark.Particles.ToString(CultureInfo.InvariantCulture), "--batch-size", benchmark.BatchSize.ToString(CultureInfo.InvariantCulture),
-                     "--steps", benchmark.Steps.ToString(CultureInfo.InvariantCulture), "--warmup", benchmark.WarmupSteps.ToString(CultureInfo.InvariantCulture),
-                     "--threads", threads.ToString(CultureInfo.InvariantCulture) })
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the benchmark child process");
+        using var process = CommandRunner.StartSelf(new[] { "bench", "--child", "--model", benchmark.Model, "--estimators", benchmark.Estimator,
+                "--iw", benchmark.Particles.ToString(CultureInfo.InvariantCulture), "--batch-size", benchmark.BatchSize.ToString(CultureInfo.InvariantCulture),
+                "--steps", benchmark.Steps.ToString(CultureInfo.InvariantCulture), "--warmup", benchmark.WarmupSteps.ToString(CultureInfo.InvariantCulture),
+                "--threads", threads.ToString(CultureInfo.InvariantCulture) }, redirect: true);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         process.WaitForExit();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 namespace Ovis.Cli.Commands;
 
 /// <summary>
@@ -48,5 +49,23 @@ public static class CommandRunner
         if (parts.Length == 0) throw new ArgumentException($"{option} needs at least one number");
         return parts.Select(p => double.TryParse(p, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
             : throw new ArgumentException($"{option}: '{p}' is not a number")).ToArray();
+    }
+
+    /// <summary>
+    /// Start this same program (the apphost, or <c>dotnet Ovis.Cli.dll</c>) with <paramref name="arguments"/>, e.g. a
+    /// benchmark configuration or a shard of a study in a process of its own; output is captured when
+    /// <paramref name="redirect"/> is set, else shared with this console.
+    /// </summary>
+    public static Process StartSelf(IEnumerable<string> arguments, bool redirect)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = redirect,
+            RedirectStandardError = redirect,
+        };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(CommandRunner).Assembly.Location);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {Environment.ProcessPath}");
     }
 }

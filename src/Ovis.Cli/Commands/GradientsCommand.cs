@@ -138,13 +138,9 @@ public static class GradientsCommand
         {
             for (int index = 0; index < count; index++)
             {
-                var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-                if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(GradientsCommand).Assembly.Location);
-                foreach (var argument in arguments) start.ArgumentList.Add(argument);
-                start.ArgumentList.Add("--shard");
-                start.ArgumentList.Add($"{index}/{count}");
-                if (reuse && !arguments.Contains("--resume")) start.ArgumentList.Add("--resume");
-                children.Add(Process.Start(start) ?? throw new InvalidOperationException("could not start a worker process"));
+                var shard = arguments.Concat(new[] { "--shard", $"{index}/{count}" })
+                    .Concat(reuse && !arguments.Contains("--resume") ? new[] { "--resume" } : Array.Empty<string>());
+                children.Add(CommandRunner.StartSelf(shard, redirect: false));
             }
             foreach (var child in children) child.WaitForExit();
             var failed = children.Select((c, i) => (c.ExitCode, i)).Where(c => c.ExitCode != 0).ToArray();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Ovis.Estimators;
 using Ovis.Models;
+using Ovis.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -88,6 +89,7 @@ public static class StepBenchmark
         private readonly GradientEstimator estimator;
         private readonly Generator generator;
         private readonly Tensor data;
+        private readonly ContiguousParameters parameters;
         private readonly optim.Optimizer optimizer;
         private readonly EstimatorSettings settings;
         private readonly double[] times;
@@ -101,7 +103,8 @@ public static class StepBenchmark
             estimator = EstimatorRegistry.Create(benchmark.Estimator);
             generator = new Generator(benchmark.Seed);
             data = catalog.SampleBatch(benchmark.BatchSize, generator);
-            optimizer = optim.Adam(catalog.Model.parameters(), lr: 1e-4);
+            parameters = new ContiguousParameters(catalog.Model.parameters().ToArray());   // as the trainer's OptimizerSet does
+            optimizer = optim.Adam(new[] { parameters.Flat }, lr: 1e-4);
             settings = new EstimatorSettings(benchmark.Particles);
             times = new double[benchmark.Steps];
             phases = new[] { "forward", "estimator", "backward", "optimizer" }.ToDictionary(name => name, _ => new double[benchmark.Steps]);
@@ -119,7 +122,7 @@ public static class StepBenchmark
             var watch = Stopwatch.StartNew();
             using (var scope = NewDisposeScope())
             {
-                optimizer.zero_grad();
+                parameters.ZeroGradients();
                 phase.Restart();
                 var context = new EstimatorContext(settings, catalog.Model, data, generator);
                 var densities = estimator.DrawParticles(context);

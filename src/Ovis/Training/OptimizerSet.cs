@@ -20,33 +20,37 @@ public interface IEstimatorWithParameters
 /// </summary>
 public sealed class OptimizerSet : IDisposable
 {
-    private readonly List<(string name, OptimizerHelper optimizer, IReadOnlyList<Parameter> parameters)> groups = new();
+    private readonly List<(string name, OptimizerHelper optimizer, ContiguousParameters parameters)> groups = new();
 
-    /// <summary>Add a named group with its own Adam optimiser.</summary>
+    /// <summary>
+    /// Add a named group with its own Adam optimiser. The group's parameters are packed into one buffer
+    /// (<see cref="ContiguousParameters"/>), so Adam updates them with one set of operations.
+    /// </summary>
     public void Add(string name, IReadOnlyList<Parameter> parameters, double learningRate)
     {
         if (groups.Any(g => g.name == name)) throw new ArgumentException($"optimiser group '{name}' exists already");
         if (parameters.Count == 0) return;
-        groups.Add((name, torch.optim.Adam(parameters, lr: learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8), parameters));
+        var packed = new ContiguousParameters(parameters);
+        groups.Add((name, torch.optim.Adam(new[] { packed.Flat }, lr: learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8), packed));
     }
 
-    /// <summary>The optimisers by name, in checkpoint order.</summary>
+    /// <summary>The optimisers with their names, in checkpoint order.</summary>
     public IReadOnlyList<(string name, OptimizerHelper optimizer)> Optimizers => groups.Select(g => (g.name, g.optimizer)).ToArray();
 
-    /// <summary>Set the learning rate of every group.</summary>
+    /// <summary>Set the learning rate of every group (the learning-rate schedule).</summary>
     public void SetLearningRate(double learningRate)
     {
         foreach (var (_, optimizer, _) in groups)
             foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
     }
 
-    /// <summary>Clear every gradient.</summary>
+    /// <summary>Zero every gradient in place (the packed gradients must stay views of their flat buffer).</summary>
     public void ZeroGradients()
     {
-        foreach (var (_, optimizer, _) in groups) optimizer.zero_grad();
+        foreach (var (_, _, parameters) in groups) parameters.ZeroGradients();
     }
 
-    /// <summary>Take one step of every optimiser.</summary>
+    /// <summary>One Adam step of every group.</summary>
     public void Step()
     {
         foreach (var (_, optimizer, _) in groups) optimizer.step();

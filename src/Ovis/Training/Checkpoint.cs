@@ -87,7 +87,17 @@ public static class Checkpoint
         {
             var stored = reader.ReadString();
             if (stored != name) throw new InvalidDataException($"{path}: expected the state of optimiser '{name}', found '{stored}'");
-            optimizer.load_state_dict(reader);
+            try
+            {
+                optimizer.load_state_dict(reader);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or System.Runtime.InteropServices.ExternalException)
+            {
+                throw new InvalidDataException(
+                    $"{path}: the state of optimiser '{name}' does not fit this run ({e.Message}). Checkpoints written before Ovis " +
+                    "packed each optimiser group into one buffer (ContiguousParameters, 2026-11-24) hold one Adam state per parameter " +
+                    "tensor: finish such a run with the version that started it, or start it anew; the checkpoint was not changed.", e);
+            }
         }
         var bytes = reader.ReadBytes(reader.ReadInt32());
         using (var generatorState = tensor(bytes))

@@ -87,6 +87,22 @@ public class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointWithOneAdamStatePerTensorIsRefusedClearlyAndLeftUnchanged()
+    {
+        // Written the way Ovis did before packing each optimiser group (one Adam state per parameter tensor).
+        var path = Path.Combine(directory, Checkpoint.FileName);
+        using var run = new Run("gmm", 1);
+        using var separate = optim.Adam(run.Task.Model.AllParameters(), lr: 1e-2);
+        Checkpoint.Write(path, new CheckpointState { Step = 3 }, run.Task.Model, new[] { ("model", (TorchSharp.Modules.OptimizerHelper)separate) }, run.Generator, run.Task);
+        var bytes = File.ReadAllBytes(path);
+        using var current = new Run("gmm", 1);
+        var error = Assert.Throws<InvalidDataException>(() => Checkpoint.Read(path, current.Task.Model, current.Optimizers.Optimizers, current.Generator, current.Task));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("optimiser 'model' does not fit this run", error.Message);
+        Assert.Equal(bytes, File.ReadAllBytes(path));
+    }
+
+    [Fact]
     public void ATruncatedCheckpointIsRejected()
     {
         var path = Path.Combine(directory, Checkpoint.FileName);

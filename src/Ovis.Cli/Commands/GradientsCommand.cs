@@ -94,7 +94,7 @@ public static class GradientsCommand
             if (settings.Shard != default)
             {
                 set_num_threads(1);                                                     // one of several worker processes
-                var cells = new AsymptoticStudyCells(Path.Combine(directory, "cells"), settings, reuse);
+                var cells = new AsymptoticStudyCells(CellsFolder(directory), settings, reuse);
                 new AsymptoticStudy(settings).Run(row => Console.WriteLine($"  [shard {settings.Shard.Index + 1}/{settings.Shard.Count}] {row.Estimator} K = {row.Particles}: SNR {Format(row.Statistics.MeanSnr)} ({row.Seconds:F1} s)"), cells);
                 return 0;
             }
@@ -110,6 +110,9 @@ public static class GradientsCommand
         }));
         return command;
     }
+
+    /// <summary>Where the study's finished cells are kept: <c>--out/cells</c>.</summary>
+    private static string CellsFolder(string directory) => Path.Combine(directory, "cells");
 
     /// <summary>"i/n" → (i, n); null → all cells.</summary>
     private static (int, int) ParseShard(string? text)
@@ -165,7 +168,7 @@ public static class GradientsCommand
         Console.WriteLine($"Gaussian toy: D = {s.Dimension}, {s.Points} points in one batch, q spread {s.Spread}, optimum + N(0, {s.Perturbation}²), " +
                           $"gradient of the batch-mean loss w.r.t. '{s.Key}', {s.Draws} draws per (estimator, K), seed {s.Seed}, {s.DType}.");
         var watch = Stopwatch.StartNew();
-        var cells = new AsymptoticStudyCells(Path.Combine(directory, "cells"), s, reuse: resume);
+        var cells = new AsymptoticStudyCells(CellsFolder(directory), s, reuse: resume);
         var rows = study.Run(row => Console.WriteLine(
             $"  {row.Estimator,-22} K = {row.Particles,5}: SNR {Format(row.Statistics.MeanSnr)}  DSNR {Format(row.Statistics.DirectionalSnr)}  " +
             $"({row.Seconds:F1} s{(row.Restored ? ", saved earlier" : "")})"), cells);
@@ -205,7 +208,7 @@ public static class GradientsCommand
         Console.WriteLine($"bias column: relative distance of each mean to the mean of {referenceId} (unbiased at α = 0) at the same K, itself a Monte Carlo estimate.");
         int restored = rows.Count(r => r.Restored);
         Console.WriteLine($"wrote {csvPath} and {pngPath}; wall time {seconds:F1} s; peak RSS {Ovis.Benchmarks.ProcessMemory.PeakResidentMegabytes():F0} MB; " +
-                          $"the cells' own times sum to {rows.Sum(r => r.Seconds):F1} s ({rows.Count - restored} computed now, {restored} saved earlier in {Path.Combine(directory, "cells")})");
+                          $"the cells' own times sum to {rows.Sum(r => r.Seconds):F1} s ({rows.Count - restored} computed now, {restored} saved earlier in {CellsFolder(directory)})");
         return rows;
     }
 

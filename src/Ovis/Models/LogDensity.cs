@@ -12,8 +12,7 @@ public static class LogDensity
     /// fused binary-cross-entropy-with-logits kernel (one output tensor and one backward kernel instead of three).
     /// <paramref name="value"/> broadcasts against <paramref name="logits"/>.
     /// </summary>
-    public static Tensor Bernoulli(Tensor value, Tensor logits)
-        => -nn.functional.binary_cross_entropy_with_logits(logits, value.expand_as(logits), reduction: nn.Reduction.None);
+    public static Tensor Bernoulli(Tensor value, Tensor logits) => -CrossEntropy(value, logits);
 
     /// <summary>
     /// Σ over the last axis of <see cref="Bernoulli"/>, [..., D] → [...]. The element-wise tensor is released as soon as
@@ -22,9 +21,13 @@ public static class LogDensity
     /// </summary>
     public static Tensor BernoulliSum(Tensor value, Tensor logits)
     {
-        using var elementwise = nn.functional.binary_cross_entropy_with_logits(logits, value.expand_as(logits), reduction: nn.Reduction.None);
+        using var elementwise = CrossEntropy(value, logits);
         return elementwise.sum(-1).neg_();
     }
+
+    /// <summary>−log Bern(value; sigmoid(logits)) element-wise, by the fused binary-cross-entropy-with-logits kernel.</summary>
+    private static Tensor CrossEntropy(Tensor value, Tensor logits)
+        => nn.functional.binary_cross_entropy_with_logits(logits, value.expand_as(logits), reduction: nn.Reduction.None);
 
     /// <summary>log N(value; mean, std²) = −½((value − mean)/std)² − log std − ½ log 2π.</summary>
     public static Tensor Normal(Tensor value, Tensor mean, Tensor std)

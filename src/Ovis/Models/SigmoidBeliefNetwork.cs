@@ -213,7 +213,7 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
     {
         var latents = SampleLatentPrior(count, generator);
         using var noGrad = no_grad();
-        var x = Draw(generativeLinks[layerSizes.Length - 1].forward(Signed(latents[^1])), generator); // [N, D_x]
+        var x = Draw(OutputLogits(latents), generator);                                            // [N, D_x]
         return (x, latents);
     }
 
@@ -233,6 +233,9 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
     {
         if (latents.Count != layerSizes.Length) throw new ArgumentException($"expected {layerSizes.Length} latent layers, got {latents.Count}");
         using var noGrad = no_grad();
-        return generativeLinks[layerSizes.Length - 1].forward(Signed(latents[^1])).sigmoid();     // [..., D_x]
+        return OutputLogits(latents).sigmoid();                                                    // [..., D_x]
     }
+
+    /// <summary>Logits of p(x|z) from the last latent layer [..., D_{L−1}], giving [..., D_x].</summary>
+    private Tensor OutputLogits(IReadOnlyList<Tensor> latents) => generativeLinks[layerSizes.Length - 1].forward(Signed(latents[^1]));
 }

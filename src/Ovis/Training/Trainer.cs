@@ -80,8 +80,12 @@ public sealed class Trainer : IDisposable
     {
         var path = Path.Combine(directory, Checkpoint.FileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} does not exist: the run has no checkpoint to evaluate", path);
-        return Checkpoint.Read(path, task.Model, optimizers.Optimizers, generator, task, estimatorParameters).Step;
+        return ReadCheckpoint(path).Step;
     }
+
+    /// <summary>Read the checkpoint at <paramref name="path"/> into this run's model, optimisers, generator and task.</summary>
+    private CheckpointState ReadCheckpoint(string path)
+        => Checkpoint.Read(path, task.Model, optimizers.Optimizers, generator, task, estimatorParameters);
 
     /// <summary>Where progress goes (null: nowhere).</summary>
     public ProgressReporter? Progress { get; init; }
@@ -125,7 +129,7 @@ public sealed class Trainer : IDisposable
         var checkpointPath = Path.Combine(directory, Checkpoint.FileName);
         CheckpointState? state = null;
         if (resume && File.Exists(checkpointPath))
-            state = Checkpoint.Read(checkpointPath, task.Model, optimizers.Optimizers, generator, task, estimatorParameters);
+            state = ReadCheckpoint(checkpointPath);
         else
             File.WriteAllText(Path.Combine(directory, ConfigurationFile), configuration.ToJson());
 

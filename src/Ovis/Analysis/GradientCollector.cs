@@ -57,24 +57,26 @@ public sealed class GradientCollector
         if (draws < 2) throw new ArgumentException($"gradient statistics need at least 2 draws, got {draws}");
         var moments = new GradientMomentAccumulator(source.Dimension, Epsilon);
         bool store = (long)draws * source.Dimension * sizeof(double) <= StoreBudgetBytes;
-        var stored = new List<Tensor>();
-        try
+        // One buffer for every kept draw, allocated before the first chunk: a small tensor kept per chunk would sit
+        // between the chunks' large freed blocks and fragment the heap (measured: 2.4 GB instead of 0.64 GB after
+        // 1,000 draws at K = 100, one draw per chunk).
+        using var stored = store ? zeros(new long[] { draws, source.Dimension }, dtype: float64) : null;   // [N, D]
+        stored?.DetachFromDisposeScope();
+        long kept = 0;
+        source.Draw(draws, seed, chunk =>
         {
-            source.Draw(draws, seed, chunk =>
-            {
-                moments.Add(chunk);
-                if (store) stored.Add(chunk.detach().to(float64).clone().DetachFromDisposeScope());
-            });
-            if (moments.Draws != draws) throw new InvalidOperationException($"the draw source produced {moments.Draws} draws instead of {draws}");
-            var directional = new DirectionalSnrAccumulator(moments.Mean(), Epsilon);
-            LastRunReplayed = !store;
-            if (store) foreach (var chunk in stored) directional.Add(chunk);
-            else source.Draw(draws, seed, directional.Add);
-            return GradientStatistics.From(moments, directional, trueGradient);
-        }
-        finally
-        {
-            foreach (var chunk in stored) chunk.Dispose();
-        }
+            moments.Add(chunk);
+            if (stored is null) return;
+            using var scope = NewDisposeScope();
+            if (kept + chunk.shape[0] > draws) throw new InvalidOperationException($"the draw source produced more than {draws} draws");
+            stored.narrow(0, kept, chunk.shape[0]).copy_(chunk.detach());
+            kept += chunk.shape[0];
+        });
+        if (moments.Draws != draws) throw new InvalidOperationException($"the draw source produced {moments.Draws} draws instead of {draws}");
+        var directional = new DirectionalSnrAccumulator(moments.Mean(), Epsilon);
+        LastRunReplayed = stored is null;
+        if (stored is not null) directional.Add(stored);
+        else source.Draw(draws, seed, directional.Add);
+        return GradientStatistics.From(moments, directional, trueGradient);
     }
 }

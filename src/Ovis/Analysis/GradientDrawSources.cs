@@ -137,28 +137,26 @@ public sealed class RowwiseGradientDraws : IGradientDrawSource
     {
         var generator = new Generator(seed);
         long totalRows = count * data.shape[0];
-        Tensor? pending = null;            // Σ of row gradients of the draw still being completed, [D] float64
+        // Σ of the row gradients of the draw still being completed, [D] float64, allocated once: a small tensor that
+        // outlived each chunk would fragment the heap between the chunks' large blocks.
+        using var pending = zeros(Dimension, dtype: float64);
+        pending.DetachFromDisposeScope();
+        bool hasPending = false;
         var release = new NativeMemory();
-        try
+        for (long start = 0; start < totalRows; start += RowsPerChunk)
         {
-            for (long start = 0; start < totalRows; start += RowsPerChunk)
-            {
-                long rows = Math.Min(RowsPerChunk, totalRows - start);
-                pending = ProcessChunk(start, rows, generator, pending, consume);
-                release.After(rows * elementsPerRow);
-            }
-        }
-        finally
-        {
-            pending?.Dispose();
+            long rows = Math.Min(RowsPerChunk, totalRows - start);
+            hasPending = ProcessChunk(start, rows, generator, pending, hasPending, consume);
+            release.After(rows * elementsPerRow);
         }
     }
 
     /// <summary>
     /// Evaluate rows [start, start + rows) (row i is data point i mod N of draw i / N), pass on the draws completed in
-    /// this chunk and return the partial sum of the draw that continues into the next chunk (or null).
+    /// this chunk, and leave in <paramref name="pending"/> the partial sum of the draw that continues into the next chunk
+    /// (returns whether there is one). <paramref name="hasPending"/>: the chunk's first draw began in an earlier chunk.
     /// </summary>
-    private Tensor? ProcessChunk(long start, long rows, Generator generator, Tensor? pending, Action<Tensor> consume)
+    private bool ProcessChunk(long start, long rows, Generator generator, Tensor pending, bool hasPending, Action<Tensor> consume)
     {
         using var scope = NewDisposeScope();
         long points = data.shape[0];
@@ -182,14 +180,12 @@ public sealed class RowwiseGradientDraws : IGradientDrawSource
         long firstDraw = start / points, lastDraw = (start + rows - 1) / points;
         var sums = zeros(new long[] { lastDraw - firstDraw + 1, Dimension }, dtype: float64)
             .index_add_(0, drawIndex - firstDraw, rowGradient, 1.0);                            // [draws in chunk, D]
-        if (pending is not null)
-        {
-            sums[0].add_(pending);             // the pending draw is always the chunk's first
-            pending.Dispose();
-        }
+        if (hasPending) sums[0].add_(pending);  // the pending draw is always the chunk's first
         long completed = (start + rows) / points - firstDraw;                                  // draws whose last row is in this chunk
         if (completed > 0) consume(sums.narrow(0, 0, completed) / points);
-        return firstDraw + completed <= lastDraw ? sums[completed].clone().DetachFromDisposeScope() : null;
+        if (firstDraw + completed > lastDraw) return false;
+        pending.copy_(sums[completed]);
+        return true;
     }
 }
 

@@ -192,6 +192,39 @@ public class GradientStatisticsTests
         Assert.Equal(a.MeanSnr, b.MeanSnr, 12);
     }
 
+    /// <summary>One draw per chunk, like the row-wise source at large K; records the live tensors at each chunk.</summary>
+    private sealed class OneDrawPerChunk : IGradientDrawSource
+    {
+        public List<long> LiveTensors { get; } = new();
+        public int Dimension => 4;
+        public IReadOnlyList<NamedParameter> Parameters => Array.Empty<NamedParameter>();
+        public void Draw(int count, ulong seed, Action<Tensor> consume)
+        {
+            var generator = new Generator(seed);
+            for (int n = 0; n < count; n++)
+            {
+                using var scope = NewDisposeScope();
+                LiveTensors.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+                consume(randn(new long[] { 1, Dimension }, dtype: float64, generator: generator));
+            }
+        }
+    }
+
+    [Fact]
+    public void KeptDrawsDoNotAddATensorPerChunk()
+    {
+        // Kept draws live in one buffer allocated up front: a small tensor kept per chunk fragmented the heap between
+        // the chunks' large blocks (peak 2.4 GB instead of 0.63 GB after 1,000 one-draw chunks at K = 100).
+        var source = new OneDrawPerChunk();
+        var collector = new GradientCollector(storeBudgetBytes: long.MaxValue);
+        var statistics = collector.Collect(source, 300, 5);
+        Assert.False(collector.LastRunReplayed);
+        Assert.Equal(source.LiveTensors[2], source.LiveTensors[^1]);
+        var replayed = new GradientCollector(storeBudgetBytes: 0).Collect(new OneDrawPerChunk(), 300, 5);
+        Assert.Equal(replayed.DirectionalSnr, statistics.DirectionalSnr, 12);
+        Assert.Equal(replayed.MeanSnr, statistics.MeanSnr, 12);
+    }
+
     [Fact]
     public void ParameterSelectionByNameReportsTheAvailableNames()
     {

@@ -44,8 +44,9 @@ public static class GradientsCommand
         var workers = new Option<int>("--workers") { Description = "processes computing cells at once, each with one thread (2 on a 2-core machine: the normal sampler is sequential, so cells in parallel use both cores better than intra-op threads); results do not depend on it", DefaultValueFactory = _ => 1 };
         var shard = new Option<string?>("--shard") { Hidden = true, Description = "i/n: compute only this share of the cells (set by --workers for its child processes)" };
         var resume = new Option<bool>("--resume") { Description = "reuse the cells an earlier run with the same settings finished in --out/cells (every finished cell is saved there)" };
+        var savedOnly = new Option<bool>("--saved-only") { Description = "compute nothing: write the CSV, figure and slopes from the cells already saved in --out/cells (e.g. while a long study is still running) and list the missing ones" };
         var command = new Command("gradients", "Asymptotic SNR study on the Gaussian toy (the paper's Figure 1): SNR, DSNR, variance and |E g| of each estimator against K");
-        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk, gradientEpsilon, resume, workers, shard })
+        foreach (var option in new Option[] { model, estimators, particles, samples, seed, output, preset, epsilon, points, dimension, spread, key, reference, dtype, chunk, gradientEpsilon, resume, savedOnly, workers, shard })
             command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -91,6 +92,12 @@ public static class GradientsCommand
             var directory = parse.GetValue(output)!;
             Directory.CreateDirectory(directory);
             bool reuse = parse.GetValue(resume);
+            if (parse.GetValue(savedOnly))
+            {
+                if (settings.Shard != default || workerCount > 1) throw new ArgumentException("--saved-only computes nothing: it takes neither --workers nor --shard");
+                Run(new AsymptoticStudy(settings), referenceId, directory, resume: true, savedOnly: true);
+                return 0;
+            }
             if (settings.Shard != default)
             {
                 set_num_threads(1);                                                     // one of several worker processes
@@ -162,7 +169,7 @@ public static class GradientsCommand
     }
 
     /// <summary>Run the study, write the CSV and the figure, print the table and the slopes.</summary>
-    public static IReadOnlyList<AsymptoticStudyRow> Run(AsymptoticStudy study, string referenceId, string directory, bool resume = false)
+    public static IReadOnlyList<AsymptoticStudyRow> Run(AsymptoticStudy study, string referenceId, string directory, bool resume = false, bool savedOnly = false)
     {
         var s = study.Settings;
         Console.WriteLine($"Gaussian toy: D = {s.Dimension}, {s.Points} points in one batch, q spread {s.Spread}, optimum + N(0, {s.Perturbation}²), " +
@@ -171,8 +178,13 @@ public static class GradientsCommand
         var cells = new AsymptoticStudyCells(CellsFolder(directory), s, reuse: resume);
         var rows = study.Run(row => Console.WriteLine(
             $"  {row.Estimator,-22} K = {row.Particles,5}: SNR {Format(row.Statistics.MeanSnr)}  DSNR {Format(row.Statistics.DirectionalSnr)}  " +
-            $"({row.Seconds:F1} s{(row.Restored ? ", saved earlier" : "")})"), cells);
+            $"({row.Seconds:F1} s{(row.Restored ? ", saved earlier" : "")})"), cells, savedOnly);
         double seconds = watch.Elapsed.TotalSeconds;
+        var missing = s.Estimators.SelectMany(e => s.Particles.Select(k => (e, k))).Where(c => !rows.Any(r => r.Estimator == c.e && r.Particles == c.k)).ToArray();
+        if (missing.Length > 0)
+            Console.WriteLine($"not saved yet ({missing.Length} cells, left out of the table, figure and slopes): " +
+                              string.Join(", ", missing.Select(c => $"{c.e} K = {c.k}")));
+        if (rows.Count == 0) throw new InvalidOperationException($"no cell of this study is saved in {CellsFolder(directory)} under these settings");
 
         var truth = rows.Where(r => r.Estimator == referenceId).ToDictionary(r => r.Particles, r => r.Statistics.Mean);
         var csv = new StringBuilder("estimator,K,draws,snr,dsnr,variance,magnitude,keep_ratio,snr_p50,relative_bias,cosine,bias_reference,seconds\n");

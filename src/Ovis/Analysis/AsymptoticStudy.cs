@@ -102,10 +102,13 @@ public sealed class AsymptoticStudy
     /// Run every (estimator, K) cell of this process's <see cref="AsymptoticStudySettings.Shard"/> (all of them by
     /// default), in grid order; <paramref name="progress"/> receives each finished row. With
     /// <paramref name="cells"/>, a cell already saved there under the same settings is loaded instead of computed, and
-    /// each computed cell is saved as soon as it is finished (a killed study resumes where it stopped).
+    /// each computed cell is saved as soon as it is finished (a killed study resumes where it stopped). With
+    /// <paramref name="savedOnly"/>, nothing is computed: the cells saved in <paramref name="cells"/> are returned and the
+    /// others skipped (a report on a study still running elsewhere).
     /// </summary>
-    public IReadOnlyList<AsymptoticStudyRow> Run(Action<AsymptoticStudyRow>? progress = null, AsymptoticStudyCells? cells = null)
+    public IReadOnlyList<AsymptoticStudyRow> Run(Action<AsymptoticStudyRow>? progress = null, AsymptoticStudyCells? cells = null, bool savedOnly = false)
     {
+        if (savedOnly && cells is null) throw new ArgumentException("a report of saved cells needs the cells folder");
         var s = Settings;
         var estimators = s.Estimators.Select(EstimatorRegistry.Create).ToArray();
         using var scope = NewDisposeScope();
@@ -123,7 +126,9 @@ public sealed class AsymptoticStudy
         {
             if (!mine.Contains(i)) continue;
             var (estimator, k) = grid[i];
-            var row = cells?.TryLoad(estimator.Id, k) ?? ComputeCell(model, data, selection, estimator, k);
+            var saved = cells?.TryLoad(estimator.Id, k);
+            if (saved is null && savedOnly) continue;
+            var row = saved ?? ComputeCell(model, data, selection, estimator, k);
             if (!row.Restored) cells?.Save(row);
             rows.Add(row);
             progress?.Invoke(row);

@@ -316,6 +316,13 @@ public class GradientStatisticsTests
                 Assert.Equal(first[i].Statistics.DirectionalSnr, resumed[i].Statistics.DirectionalSnr);
             }
 
+            // A report of saved cells computes nothing: a second estimator with no saved cell is left out.
+            var wider = settings with { Estimators = new[] { "ovis-gamma0", "vimco-arithmetic" } };
+            var report = new AsymptoticStudy(wider).Run(cells: new AsymptoticStudyCells(directory, wider), savedOnly: true);
+            Assert.Equal(new[] { ("ovis-gamma0", 3), ("ovis-gamma0", 10) }, report.Select(r => (r.Estimator, r.Particles)).ToArray());
+            Assert.All(report, r => Assert.True(r.Restored));
+            Assert.Equal(2, Directory.GetFiles(directory, "*.json").Length);
+
             // Other draws or no reuse: nothing is restored.
             var other = settings with { Draws = 41 };
             Assert.All(new AsymptoticStudy(other).Run(cells: new AsymptoticStudyCells(directory, other)), r => Assert.False(r.Restored));

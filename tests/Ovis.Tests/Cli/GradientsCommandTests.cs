@@ -20,6 +20,13 @@ public class GradientsCommandTests
             Assert.Contains(lines, l => l.StartsWith("vimco-arithmetic,5,6,", StringComparison.Ordinal));
             var png = File.ReadAllBytes(Path.Combine(directory, "gradients.png"));
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png.Take(4).ToArray());
+
+            // --saved-only with one more K: the saved cells are reported again, K = 7 is listed as missing, not computed.
+            exit = Program.BuildRoot().Parse(new[] { "gradients", "--estimators", "vimco-arithmetic", "--iw", "3,5,7", "--samples", "6",
+                "--points", "4", "--dimension", "3", "--out", directory, "--saved-only" }).Invoke();
+            Assert.Equal(0, exit);
+            Assert.Equal(lines, File.ReadAllLines(Path.Combine(directory, "gradients.csv")));
+            Assert.Empty(Directory.GetFiles(Path.Combine(directory, "cells"), "*_K7.json"));
         }
         finally
         {

@@ -66,7 +66,8 @@ public sealed record AsymptoticStudyRow(string Estimator, int Particles, Gradien
 /// <summary>
 /// The asymptotic SNR study of the paper's Figure 1 (experiments.md §2.1): the Gaussian toy at its optimum plus an
 /// ε-perturbation, the gradient of the full-data-set mean loss w.r.t. b, N draws per (estimator, K) with the vectorised
-/// <see cref="RowwiseGradientDraws"/>, summarised by <see cref="GradientStatistics"/>.
+/// <see cref="RowwiseGradientDraws"/>, summarised by <see cref="GradientStatistics"/>. Every cell draws from the same
+/// seed, so the cells of one K that a process computes are drawn together on shared particles.
 /// </summary>
 public sealed class AsymptoticStudy
 {
@@ -121,29 +122,72 @@ public sealed class AsymptoticStudy
         static int ShardOf(int position, int shards) => (position / shards) % 2 == 0 ? position % shards : shards - 1 - position % shards;
         var mine = Enumerable.Range(0, grid.Length).OrderByDescending(i => grid[i].k).ThenBy(i => i)
             .Where((_, position) => ShardOf(position, count) == index).ToHashSet();
+        // This shard's cells still to compute, grouped by K (and particles per draw): the cells of a group are drawn
+        // together on the same particles, exactly as each would be drawn alone (same seed), so the sampling is shared.
         var rows = new List<AsymptoticStudyRow>();
+        var toCompute = new List<int>();
         for (int i = 0; i < grid.Length; i++)
         {
             if (!mine.Contains(i)) continue;
             var (estimator, k) = grid[i];
             var saved = cells?.TryLoad(estimator.Id, k);
-            if (saved is null && savedOnly) continue;
-            var row = saved ?? ComputeCell(model, data, selection, estimator, k);
-            if (!row.Restored) cells?.Save(row);
-            rows.Add(row);
-            progress?.Invoke(row);
+            if (saved is not null)
+            {
+                rows.Add(saved);
+                progress?.Invoke(saved);
+            }
+            else if (!savedOnly) toCompute.Add(i);
         }
-        return rows;
+        var groups = toCompute.GroupBy(i => (grid[i].k, perDraw: grid[i].estimator.ParticlesPerDraw(grid[i].k)));
+        foreach (var group in groups)
+        {
+            var members = group.Select(i => grid[i].estimator).ToArray();
+            foreach (var row in ComputeCells(model, data, selection, members, group.Key.k))
+            {
+                cells?.Save(row);
+                rows.Add(row);
+                progress?.Invoke(row);
+            }
+        }
+        // In grid order (estimator, then K), whatever the order they were computed or loaded in.
+        var position = Enumerable.Range(0, grid.Length).ToDictionary(i => (grid[i].estimator.Id, grid[i].k));
+        return rows.OrderBy(r => position[(r.Estimator, r.Particles)]).ToList();
     }
 
-    /// <summary>One (estimator, K) cell: the draws from a fresh generator seeded with the study's seed, in its own dispose scope.</summary>
-    private AsymptoticStudyRow ComputeCell(GaussianToyModel model, Tensor data, ParameterSelection selection, GradientEstimator estimator, int k)
+    /// <summary>
+    /// The cells of <paramref name="estimators"/> at one K, drawn together (<see cref="RowwiseGradientDraws.DrawEach"/>)
+    /// from a fresh generator seeded with the study's seed — or one at a time when an estimator draws random numbers of
+    /// its own (<see cref="SharedDrawsNotSupportedException"/>, found on the first chunk).
+    /// </summary>
+    private IReadOnlyList<AsymptoticStudyRow> ComputeCells(GaussianToyModel model, Tensor data, ParameterSelection selection, IReadOnlyList<GradientEstimator> estimators, int k)
+    {
+        if (estimators.Count > 1)
+        {
+            try
+            {
+                return ComputeCellsTogether(model, data, selection, estimators, k);
+            }
+            catch (SharedDrawsNotSupportedException)
+            {
+                // Found on the first chunk: an estimator with randomness of its own; compute each cell alone.
+                return estimators.SelectMany(e => ComputeCellsTogether(model, data, selection, new[] { e }, k)).ToArray();
+            }
+        }
+        return ComputeCellsTogether(model, data, selection, estimators, k);
+    }
+
+    /// <summary>The cells of <paramref name="estimators"/> at one K on shared draws, in their own dispose scope; each cell's
+    /// time is its estimator's own share (<see cref="RowwiseGradientDraws.EstimatorSeconds"/>).</summary>
+    private IReadOnlyList<AsymptoticStudyRow> ComputeCellsTogether(GaussianToyModel model, Tensor data, ParameterSelection selection, IReadOnlyList<GradientEstimator> estimators, int k)
     {
         using var scope = NewDisposeScope();
         var watch = Stopwatch.StartNew();
-        var source = new RowwiseGradientDraws(model, estimator, new EstimatorSettings(k), data, selection, Settings.ChunkElements);
-        var statistics = new GradientCollector(Settings.GradientEpsilon).Collect(source, Settings.Draws, Settings.Seed);
-        return new AsymptoticStudyRow(estimator.Id, k, statistics, watch.Elapsed.TotalSeconds);
+        var source = new RowwiseGradientDraws(model, estimators, new EstimatorSettings(k), data, selection, Settings.ChunkElements);
+        var statistics = new GradientCollector(Settings.GradientEpsilon).CollectEach(source, Settings.Draws, Settings.Seed);
+        // Each cell: its estimator's own time in the draws, plus an equal share of the shared noise and the rest.
+        var own = source.EstimatorSeconds;
+        double rest = Math.Max(0, watch.Elapsed.TotalSeconds - own.Sum()) / estimators.Count;
+        return estimators.Select((e, i) => new AsymptoticStudyRow(e.Id, k, statistics[i], own[i] + rest)).ToArray();
     }
 
     /// <summary>

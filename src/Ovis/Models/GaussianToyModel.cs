@@ -136,8 +136,10 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
     /// differentiate through z) the direct form of <see cref="Evaluate"/> is used.
     /// </para>
     /// </summary>
-    public RowwiseForward ForwardRowwise(Tensor x, int particles, SamplingOptions options)
+    public RowwiseForward ForwardRowwise(Tensor x, int particles, SamplingOptions options, Tensor? noise = null)
     {
+        if (noise is not null && (noise.dim() != 3 || noise.shape[0] != x.shape[0] || noise.shape[1] != particles || noise.shape[2] != Dimension))
+            throw new ArgumentException($"the noise must be [{x.shape[0]}, {particles}, {Dimension}], got [{string.Join(", ", noise.shape)}]");
         Tensor posteriorMean, priorMean;
         using (no_grad())
         {
@@ -148,11 +150,11 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
         priorMean.requires_grad_(true);
         var leaves = new[] { posteriorMean, priorMean };
         var evaluated = options.DetachPosteriorParameters ? posteriorMean.detach() : posteriorMean;
-        if (options.Reparameterize) return ReparameterizedRowwise(x, particles, options, leaves, evaluated);
+        noise ??= DrawRowwiseNoise(x.shape[0], particles, options.Generator);                 // ε [B, P, D] float32
+        if (options.Reparameterize) return ReparameterizedRowwise(x, noise, leaves, evaluated);
 
         // ε stays in the float32 it is drawn in: the [B, P, D] tensors are read twice (the projection and its
         // backward) and never widened; only the [B, P] projections and norms are, before any log-weight arithmetic.
-        var noise = StandardNoise(x.shape[0], particles, ScalarType.Float32, options.Generator); // ε [B, P, D]
         var centre = posteriorMean.detach();                                                 // c [B, D]
         double s = PosteriorStd;
         var toData = x.to(centre.dtype) - centre;                                            // x − c
@@ -176,13 +178,12 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
     /// precision ε is drawn in, and the per-particle sums are widened to the leaves' dtype, so rounding perturbs each
     /// log-density by about 1e-6 (below any Monte Carlo error) and never enters a difference of log-weights.
     /// </summary>
-    private RowwiseForward ReparameterizedRowwise(Tensor x, int particles, SamplingOptions options, Tensor[] leaves, Tensor evaluated)
+    private RowwiseForward ReparameterizedRowwise(Tensor x, Tensor noise, Tensor[] leaves, Tensor evaluated)
     {
         var (posteriorMean, priorMean) = (leaves[0], leaves[1]);
         var dtype = posteriorMean.dtype;
         var low = ScalarType.Float32;
         double s = PosteriorStd, constant = Dimension * 0.5 * Math.Log(2 * Math.PI);
-        var noise = StandardNoise(x.shape[0], particles, low, options.Generator); // ε [B, P, D]
         var z = posteriorMean.to(low).unsqueeze(1) + s * noise;                              // [B, P, D], path to m
         Tensor HalfSquare(Tensor difference) => 0.5 * difference.square().sum(-1).to(dtype);  // ½‖·‖² [B, P]
         var logLikelihood = -HalfSquare(x.to(low).unsqueeze(1) - z) - constant;
@@ -190,6 +191,13 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
         var logPosterior = -HalfSquare((z - evaluated.to(low).unsqueeze(1)) / s) - (constant + Dimension * Math.Log(s));
         return new RowwiseForward(new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1), new[] { z }), leaves);
     }
+
+    /// <summary>
+    /// ε ~ N(0, I), [rows, P, D], in float32 (the precision of the row-wise [B, P, D] work; see
+    /// <see cref="ForwardRowwise"/>), exactly the numbers <see cref="ForwardRowwise"/> draws itself.
+    /// </summary>
+    public Tensor DrawRowwiseNoise(long rows, int particles, Generator? generator)
+        => StandardNoise(rows, particles, ScalarType.Float32, generator);
 
     /// <summary>
     /// Row b's parameter gradient from the leaf gradients g_m = ∂/∂m_b and g_μ: ∂/∂b = g_m, ∂/∂A_ij = x_bi·g_m,bj

@@ -23,8 +23,17 @@ public interface IRowwiseGradientModel
     /// <summary>
     /// Draw <paramref name="particles"/> particles per row like <see cref="LatentVariableModel.Forward"/> (same
     /// random stream for the same generator, same options), but with the parameters entering through per-row leaves.
+    /// With <paramref name="noise"/> (from <see cref="DrawRowwiseNoise"/>) the particles are built from it instead of
+    /// drawn, so several estimators can be evaluated on the same draws.
     /// </summary>
-    RowwiseForward ForwardRowwise(Tensor x, int particles, SamplingOptions options);
+    RowwiseForward ForwardRowwise(Tensor x, int particles, SamplingOptions options, Tensor? noise = null);
+
+    /// <summary>
+    /// The standard noise a <see cref="ForwardRowwise"/> of <paramref name="rows"/> rows and
+    /// <paramref name="particles"/> particles would draw from <paramref name="generator"/> — the same numbers, and the
+    /// generator left in the same state — so that passing it back reproduces that pass exactly.
+    /// </summary>
+    Tensor DrawRowwiseNoise(long rows, int particles, Generator? generator);
 
     /// <summary>
     /// Row b's gradient of <paramref name="parameter"/>, [B, numel], flattened like <c>parameter.reshape(-1)</c>,

@@ -101,7 +101,8 @@ public sealed class AsymptoticStudy
 
     /// <summary>
     /// Run every (estimator, K) cell of this process's <see cref="AsymptoticStudySettings.Shard"/> (all of them by
-    /// default), in grid order; <paramref name="progress"/> receives each finished row. With
+    /// default) and return them in grid order. The cells to compute are taken K by K, those of one K drawn together on
+    /// shared particles; <paramref name="progress"/> receives each row as it is loaded or finished. With
     /// <paramref name="cells"/>, a cell already saved there under the same settings is loaded instead of computed, and
     /// each computed cell is saved as soon as it is finished (a killed study resumes where it stopped). With
     /// <paramref name="savedOnly"/>, nothing is computed: the cells saved in <paramref name="cells"/> are returned and the

@@ -163,7 +163,7 @@ public sealed class RowwiseGradientDraws : IGradientDrawSource
     /// </summary>
     public double[] EstimatorSeconds => estimatorSeconds.ToArray();
 
-    private double[] estimatorSeconds = Array.Empty<double>();
+    private readonly double[] estimatorSeconds;
 
     /// <inheritdoc />
     public void Draw(int count, ulong seed, Action<Tensor> consume)

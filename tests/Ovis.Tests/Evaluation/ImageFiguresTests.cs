@@ -2,6 +2,7 @@ using Ovis.Evaluation;
 using Ovis.Models;
 using SkiaSharp;
 using TorchSharp;
+using Ovis.Tests.Experiments;
 using static TorchSharp.torch;
 
 namespace Ovis.Tests.Evaluation;
@@ -9,12 +10,9 @@ namespace Ovis.Tests.Evaluation;
 [Collection("Torch")]
 public sealed class ImageFiguresTests : IDisposable
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "ovis-figures-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory temporary = new();
 
-    public void Dispose()
-    {
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
-    }
+    public void Dispose() => temporary.Dispose();
 
     [Theory]
     [InlineData("sbn")]
@@ -36,7 +34,7 @@ public sealed class ImageFiguresTests : IDisposable
         var posteriorLatents = latents.Select(z => z.unsqueeze(1)).ToArray();                       // P = 1
         var logLikelihood = model.Evaluate(x, posteriorLatents).LogLikelihood.squeeze(1);          // [7]
         Assert.True(logLikelihood.allclose(probabilities.log().sum(-1), rtol: 1e-4, atol: 1e-3));
-        var path = Path.Combine(directory, name, "reconstructions.png");
+        var path = Path.Combine(temporary.Path, name, "reconstructions.png");
         ImageFigures.WriteReconstructions(model, rand(new long[] { 12, 784 }, generator: new Generator(4)), path, new Generator(5));
         using var bitmap = SKBitmap.Decode(path);
         Assert.Equal(4 * 58 + 2, bitmap.Height);   // 12 images: 2 rows of originals, 2 of reconstructions

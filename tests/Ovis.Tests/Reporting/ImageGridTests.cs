@@ -1,6 +1,7 @@
 using Ovis.Reporting;
 using SkiaSharp;
 using TorchSharp;
+using Ovis.Tests.Experiments;
 using static TorchSharp.torch;
 
 namespace Ovis.Tests.Reporting;
@@ -8,12 +9,9 @@ namespace Ovis.Tests.Reporting;
 [Collection("Torch")]
 public sealed class ImageGridTests : IDisposable
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "ovis-grid-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory temporary = new();
 
-    public void Dispose()
-    {
-        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
-    }
+    public void Dispose() => temporary.Dispose();
 
     [Fact]
     public void PixelsLandWhereTheyBelongEnlargedAndClamped()
@@ -23,7 +21,7 @@ public sealed class ImageGridTests : IDisposable
         images[1] = ones(6);
         images[2] = full(6, 2.0f);          // clamped to 1
         images[2, 5] = tensor(-1.0f);       // clamped to 0
-        var path = Path.Combine(directory, "grid.png");
+        var path = Path.Combine(temporary.Path, "grid.png");
         ImageGrid.Save(images, 2, 3, 2, path, scale: 2, gap: 1);
         using var bitmap = SKBitmap.Decode(path);
         Assert.Equal((1 + 2 * (3 * 2 + 1), 1 + 2 * (2 * 2 + 1)), (bitmap.Width, bitmap.Height));

@@ -162,19 +162,15 @@ public sealed class AsymptoticStudy
     /// </summary>
     private IReadOnlyList<AsymptoticStudyRow> ComputeCells(GaussianToyModel model, Tensor data, ParameterSelection selection, IReadOnlyList<GradientEstimator> estimators, int k)
     {
-        if (estimators.Count > 1)
+        try
         {
-            try
-            {
-                return ComputeCellsTogether(model, data, selection, estimators, k);
-            }
-            catch (SharedDrawsNotSupportedException)
-            {
-                // Found on the first chunk: an estimator with randomness of its own; compute each cell alone.
-                return estimators.SelectMany(e => ComputeCellsTogether(model, data, selection, new[] { e }, k)).ToArray();
-            }
+            return ComputeCellsTogether(model, data, selection, estimators, k);
         }
-        return ComputeCellsTogether(model, data, selection, estimators, k);
+        catch (SharedDrawsNotSupportedException)
+        {
+            // Raised only when several estimators share the draws: one has randomness of its own; compute each alone.
+            return estimators.SelectMany(e => ComputeCellsTogether(model, data, selection, new[] { e }, k)).ToArray();
+        }
     }
 
     /// <summary>The cells of <paramref name="estimators"/> at one K on shared draws, in their own dispose scope; each cell's

@@ -132,8 +132,9 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
     /// (in the backward pass) contracted in float32, the precision it is drawn in; the projections are widened before
     /// the log-densities are formed, so float32 rounding only perturbs each particle's log-weight by about 1e-6, far
     /// below the Monte Carlo error, and never enters a difference of log-weights. These densities carry no latents
-    /// (score-function estimators never read them). With reparameterisation (pathwise estimators, which may
-    /// differentiate through z) the direct form of <see cref="Evaluate"/> is used.
+    /// (score-function estimators never read them). With reparameterisation (pathwise estimators, which
+    /// differentiate through z) the same expansion is written in the offset δ = z − sg(m), which carries the path
+    /// derivative and is returned as the latent (see <see cref="ReparameterizedRowwise"/>).
     /// </para>
     /// </summary>
     public RowwiseForward ForwardRowwise(Tensor x, int particles, SamplingOptions options, Tensor? noise = null)
@@ -173,23 +174,34 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
     }
 
     /// <summary>
-    /// The reparameterised row-wise forward: z = m + sε and the three Gaussian log-densities in the direct form (the
-    /// pathwise estimators differentiate through z, DReG w.r.t. z itself). The [B, P, D] work runs in float32, the
-    /// precision ε is drawn in, and the per-particle sums are widened to the leaves' dtype, so rounding perturbs each
-    /// log-density by about 1e-6 (below any Monte Carlo error) and never enters a difference of log-weights.
+    /// The reparameterised row-wise forward in the same quadratic-form expansion as the score-function path, with
+    /// z = c + δ, c = sg(m) and the offset δ = (m − sg(m)) + sε, [B, P, D] float32: δ equals sε in value and carries
+    /// z's whole path derivative (∂δ/∂m = I), so every density is a function of ‖δ‖² and of δ·u for three per-row
+    /// vectors u (u = x − c, c − μ, c − m_q with m_q the evaluated posterior mean), formed by one batched matrix
+    /// product. The pathwise estimators differentiate through δ exactly as through z; DReG differentiates w.r.t. the
+    /// returned latent, which is δ: since z − δ = c is a constant, ∂/∂δ = ∂/∂z, so its gradients are those of z
+    /// (only the value of its surrogate loss, which is not the bound, shifts by a constant). The [B, P, D] work stays
+    /// in float32; the projections and norms are widened before any log-weight arithmetic (rounding about 1e-6 per
+    /// log-density, below any Monte Carlo error, never in a difference of log-weights).
     /// </summary>
     private RowwiseForward ReparameterizedRowwise(Tensor x, Tensor noise, Tensor[] leaves, Tensor evaluated)
     {
         var (posteriorMean, priorMean) = (leaves[0], leaves[1]);
-        var dtype = posteriorMean.dtype;
-        var low = ScalarType.Float32;
+        var centre = posteriorMean.detach();                                                 // c [B, D]
+        var dtype = centre.dtype;
         double s = PosteriorStd, constant = Dimension * 0.5 * Math.Log(2 * Math.PI);
-        var z = posteriorMean.to(low).unsqueeze(1) + s * noise;                              // [B, P, D], path to m
-        Tensor HalfSquare(Tensor difference) => 0.5 * difference.square().sum(-1).to(dtype);  // ½‖·‖² [B, P]
-        var logLikelihood = -HalfSquare(x.to(low).unsqueeze(1) - z) - constant;
-        var logPrior = -HalfSquare(z - priorMean.to(low).unsqueeze(1)) - constant;
-        var logPosterior = -HalfSquare((z - evaluated.to(low).unsqueeze(1)) / s) - (constant + Dimension * Math.Log(s));
-        return new RowwiseForward(new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1), new[] { z }), leaves);
+        var offset = (posteriorMean - centre).to(ScalarType.Float32).unsqueeze(1) + s * noise; // δ [B, P, D], path to m
+        var toData = x.to(dtype) - centre;                                                   // x − c
+        var fromPrior = centre - priorMean;                                                  // c − μ
+        var fromPosterior = centre - evaluated;                                              // c − m_q, zero-valued
+        var directions = stack(new[] { toData, fromPrior, fromPosterior }, -1);             // u [B, D, 3]
+        var projections = offset.bmm(directions.to(ScalarType.Float32)).to(dtype);          // δ·u [B, P, 3]
+        var offsetSquare = torch.linalg.vector_norm(offset, 2, new long[] { -1 }).to(dtype).square(); // ‖δ‖² [B, P]
+        var logLikelihood = -0.5 * (toData.square().sum(-1, keepdim: true) - 2 * projections.select(-1, 0) + offsetSquare) - constant;
+        var logPrior = -0.5 * (fromPrior.square().sum(-1, keepdim: true) + 2 * projections.select(-1, 1) + offsetSquare) - constant;
+        var logPosterior = -0.5 / (s * s) * (fromPosterior.square().sum(-1, keepdim: true) + 2 * projections.select(-1, 2) + offsetSquare)
+                           - (constant + Dimension * Math.Log(s));
+        return new RowwiseForward(new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1), new[] { offset }), leaves);
     }
 
     /// <summary>

@@ -133,8 +133,8 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
     /// the log-densities are formed, so float32 rounding only perturbs each particle's log-weight by about 1e-6, far
     /// below the Monte Carlo error, and never enters a difference of log-weights. These densities carry no latents
     /// (score-function estimators never read them). With reparameterisation (pathwise estimators, which
-    /// differentiate through z) the same expansion is written in the offset δ = z − sg(m), which carries the path
-    /// derivative and is returned as the latent (see <see cref="ReparameterizedRowwise"/>).
+    /// differentiate through z) the same expansion carries the path derivative through a zero-valued direction
+    /// m − sg(m), and the latent returned is the particle's four coordinates (see <see cref="ReparameterizedRowwise"/>).
     /// </para>
     /// </summary>
     public RowwiseForward ForwardRowwise(Tensor x, int particles, SamplingOptions options, Tensor? noise = null)
@@ -161,28 +161,30 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
         var toData = x.to(centre.dtype) - centre;                                            // x − c
         var fromPrior = centre - priorMean;                                                  // c − μ
         var fromPosterior = (centre - evaluated) / s;                                        // (c − m)/s, zero-valued, carries ∂/∂m
-        var directions = stack(new[] { toData, fromPrior, fromPosterior }, -1);             // u [B, D, 3]
-        var projections = noise.bmm(directions.to(ScalarType.Float32)).to(centre.dtype);     // ε·u [B, P, 3]
+        var projections = Project(noise, centre.dtype, toData, fromPrior, fromPosterior);    // ε·u [B, 3, P]
         var noiseSquare = torch.linalg.vector_norm(noise, 2, new long[] { -1 }).to(centre.dtype).square(); // ‖ε‖² [B, P]
         double constant = Dimension * 0.5 * Math.Log(2 * Math.PI);
-        var logLikelihood = -0.5 * (toData.square().sum(-1, keepdim: true) - 2 * s * projections.select(-1, 0) + s * s * noiseSquare) - constant;
-        var logPrior = -0.5 * (fromPrior.square().sum(-1, keepdim: true) + 2 * s * projections.select(-1, 1) + s * s * noiseSquare) - constant;
-        var logPosterior = -0.5 * (fromPosterior.square().sum(-1, keepdim: true) + 2 * projections.select(-1, 2) + noiseSquare)
+        var logLikelihood = -0.5 * (toData.square().sum(-1, keepdim: true) - 2 * s * projections.select(1, 0) + s * s * noiseSquare) - constant;
+        var logPrior = -0.5 * (fromPrior.square().sum(-1, keepdim: true) + 2 * s * projections.select(1, 1) + s * s * noiseSquare) - constant;
+        var logPosterior = -0.5 * (fromPosterior.square().sum(-1, keepdim: true) + 2 * projections.select(1, 2) + noiseSquare)
                            - (constant + Dimension * Math.Log(s));
         // No latents: the score-function estimators read only the log-densities (a pathwise estimator would be refused).
         return new RowwiseForward(new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1)), leaves);
     }
 
     /// <summary>
-    /// The reparameterised row-wise forward in the same quadratic-form expansion as the score-function path, with
-    /// z = c + δ, c = sg(m) and the offset δ = (m − sg(m)) + sε, [B, P, D] float32: δ equals sε in value and carries
-    /// z's whole path derivative (∂δ/∂m = I), so every density is a function of ‖δ‖² and of δ·u for three per-row
-    /// vectors u (u = x − c, c − μ, c − m_q with m_q the evaluated posterior mean), formed by one batched matrix
-    /// product. The pathwise estimators differentiate through δ exactly as through z; DReG differentiates w.r.t. the
-    /// returned latent, which is δ: since z − δ = c is a constant, ∂/∂δ = ∂/∂z, so its gradients are those of z
-    /// (only the value of its surrogate loss, which is not the bound, shifts by a constant). The [B, P, D] work stays
-    /// in float32; the projections and norms are widened before any log-weight arithmetic (rounding about 1e-6 per
-    /// log-density, below any Monte Carlo error, never in a difference of log-weights).
+    /// The reparameterised row-wise forward in the quadratic-form expansion of the score-function path. With
+    /// c = sg(m) and the zero-valued π = m − c (∂π/∂m = I), the particle is z = c + δ, δ = π + sε, and each density is
+    /// a function of four coordinates Y = (δ·u₁, π·u₂, δ·u₃, ‖δ‖²) and of the θ-only terms ‖u₂‖², ε·u₂, where
+    /// u₁ = x − c, u₂ = c − μ, u₃ = c − m_q (m_q the evaluated posterior mean). Every ε-projection, including ε·π, comes
+    /// from one batched product with ε (<see cref="Project"/>), and the backward pass reads ε once more; δ is never formed.
+    /// <para>
+    /// The returned latent is Y [B, P, 4] (widened to the leaves' dtype), not z: with q's parameters detached, every
+    /// path from φ to particle k's log-weight runs through Y_k alone, so the pathwise estimators differentiate through
+    /// it exactly as through z, and DReG's ∂/∂Y_k-correction gives exactly its ∂/∂z_k-correction (chain rule). Y's one
+    /// θ-dependent coordinate π·u₂ has the θ-gradient −π = 0. ε and its projections stay in float32 (rounding about 1e-6
+    /// per log-density, far below any Monte Carlo error, and never in a difference of log-weights).
+    /// </para>
     /// </summary>
     private RowwiseForward ReparameterizedRowwise(Tensor x, Tensor noise, Tensor[] leaves, Tensor evaluated)
     {
@@ -190,19 +192,36 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
         var centre = posteriorMean.detach();                                                 // c [B, D]
         var dtype = centre.dtype;
         double s = PosteriorStd, constant = Dimension * 0.5 * Math.Log(2 * Math.PI);
-        var offset = (posteriorMean - centre).to(ScalarType.Float32).unsqueeze(1) + s * noise; // δ [B, P, D], path to m
-        var toData = x.to(dtype) - centre;                                                   // x − c
-        var fromPrior = centre - priorMean;                                                  // c − μ
-        var fromPosterior = centre - evaluated;                                              // c − m_q, zero-valued
-        var directions = stack(new[] { toData, fromPrior, fromPosterior }, -1);             // u [B, D, 3]
-        var projections = offset.bmm(directions.to(ScalarType.Float32)).to(dtype);          // δ·u [B, P, 3]
-        var offsetSquare = torch.linalg.vector_norm(offset, 2, new long[] { -1 }).to(dtype).square(); // ‖δ‖² [B, P]
-        var logLikelihood = -0.5 * (toData.square().sum(-1, keepdim: true) - 2 * projections.select(-1, 0) + offsetSquare) - constant;
-        var logPrior = -0.5 * (fromPrior.square().sum(-1, keepdim: true) + 2 * projections.select(-1, 1) + offsetSquare) - constant;
-        var logPosterior = -0.5 / (s * s) * (fromPosterior.square().sum(-1, keepdim: true) + 2 * projections.select(-1, 2) + offsetSquare)
+        var path = posteriorMean - centre;                                                   // π = m − c [B, D], zero-valued
+        var toData = x.to(dtype) - centre;                                                   // u₁ = x − c
+        var fromPrior = centre - priorMean;                                                  // u₂ = c − μ
+        var fromPosterior = centre - evaluated;                                              // u₃ = c − m_q, zero-valued
+        var projections = Project(noise, dtype, toData, fromPrior, fromPosterior, path);     // ε·(u₁, u₂, u₃, π) [B, 4, P]
+        var noiseSquare = torch.linalg.vector_norm(noise, 2, new long[] { -1 }).to(dtype).square(); // ‖ε‖² [B, P]
+        Tensor PathDot(Tensor u) => (path * u).sum(-1, keepdim: true);                     // π·u [B, 1]
+        var coordinates = stack(new[]
+        {
+            PathDot(toData) + s * projections.select(1, 0),                                 // δ·u₁
+            PathDot(fromPrior).expand(noiseSquare.shape),                                    // π·u₂
+            PathDot(fromPosterior) + s * projections.select(1, 2),                          // δ·u₃
+            PathDot(path) + 2 * s * projections.select(1, 3) + s * s * noiseSquare,         // ‖δ‖²
+        }, -1);                                                                              // Y [B, P, 4]
+        var offsetSquare = coordinates.select(-1, 3);
+        var logLikelihood = -0.5 * (toData.square().sum(-1, keepdim: true) - 2 * coordinates.select(-1, 0) + offsetSquare) - constant;
+        var logPrior = -0.5 * (fromPrior.square().sum(-1, keepdim: true) + 2 * (coordinates.select(-1, 1) + s * projections.select(1, 1)) + offsetSquare) - constant;
+        var logPosterior = -0.5 / (s * s) * (fromPosterior.square().sum(-1, keepdim: true) + 2 * coordinates.select(-1, 2) + offsetSquare)
                            - (constant + Dimension * Math.Log(s));
-        return new RowwiseForward(new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1), new[] { offset }), leaves);
+        return new RowwiseForward(new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1), new[] { coordinates }), leaves);
     }
+
+    /// <summary>
+    /// The projections of the particles' vectors <paramref name="particles"/> [B, P, D] (float32) on per-row
+    /// directions u_j [B, D], as [B, J, P] in <paramref name="dtype"/>: one batched product U^T (J × D) · Vᵀ (D × P)
+    /// per row. This orientation is about twice as fast as V · U on the CPU, in the forward pass and in the backward
+    /// pass to U (which becomes G (J × P) · V instead of Vᵀ · G; measured at K = 1000, D = 20, J = 3).
+    /// </summary>
+    private static Tensor Project(Tensor particles, ScalarType dtype, params Tensor[] directions)
+        => stack(directions, 1).to(ScalarType.Float32).bmm(particles.transpose(1, 2)).to(dtype);
 
     /// <summary>
     /// ε ~ N(0, I), [rows, P, D], in float32 (the precision of the row-wise [B, P, D] work; see

@@ -130,6 +130,8 @@ public class GradientStatisticsTests
     [InlineData("pathwise-iwae", "A,b,mu")]
     [InlineData("stl", "inference")]
     [InlineData("dreg", "A,b")]
+    [InlineData("dreg", "mu")]
+    [InlineData("pathwise-iwae", "inference")]
     public void RowwiseDrawsEqualBackwardPassesWhenEachChunkIsOneDraw(string id, string key)
     {
         using var scope = NewDisposeScope();

@@ -156,18 +156,22 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
 
         // ε stays in the float32 it is drawn in: the [B, P, D] tensors are read twice (the projection and its
         // backward) and never widened; only the [B, P] projections and norms are, before any log-weight arithmetic.
+        // With u₁ = x − c, u₂ = c − μ, u₃ = (c − m_q)/s (zero-valued, carries ∂/∂m):
+        //   log p(x|z) = −½‖u₁‖² + s ε·u₁ − ½s²‖ε‖² − C,  log p(z) = −½‖u₂‖² − s ε·u₂ − ½s²‖ε‖² − C,
+        //   log q(z|x) = −½‖u₃‖² − ε·u₃ − ½‖ε‖² − C − D log s,
+        // so the three densities are one [B, 3, P] tensor: the scaled projections plus row terms plus a multiple of ‖ε‖².
         var centre = posteriorMean.detach();                                                 // c [B, D]
+        var dtype = centre.dtype;
         double s = PosteriorStd;
-        var toData = x.to(centre.dtype) - centre;                                            // x − c
-        var fromPrior = centre - priorMean;                                                  // c − μ
-        var fromPosterior = (centre - evaluated) / s;                                        // (c − m)/s, zero-valued, carries ∂/∂m
-        var projections = Project(noise, centre.dtype, toData, fromPrior, fromPosterior);    // ε·u [B, 3, P]
-        var noiseSquare = torch.linalg.vector_norm(noise, 2, new long[] { -1 }).to(centre.dtype).square(); // ‖ε‖² [B, P]
-        double constant = Dimension * 0.5 * Math.Log(2 * Math.PI);
-        var logLikelihood = -0.5 * (toData.square().sum(-1, keepdim: true) - 2 * s * projections.select(1, 0) + s * s * noiseSquare) - constant;
-        var logPrior = -0.5 * (fromPrior.square().sum(-1, keepdim: true) + 2 * s * projections.select(1, 1) + s * s * noiseSquare) - constant;
-        var logPosterior = -0.5 * (fromPosterior.square().sum(-1, keepdim: true) + 2 * projections.select(1, 2) + noiseSquare)
-                           - (constant + Dimension * Math.Log(s));
+        var toData = x.to(dtype) - centre;                                                   // u₁
+        var fromPrior = centre - priorMean;                                                  // u₂
+        var fromPosterior = (centre - evaluated) / s;                                        // u₃
+        var linear = Project(noise, dtype, s * toData, -s * fromPrior, -fromPosterior);      // [B, 3, P]
+        var rowTerms = -0.5 * SquaredNorms(toData, fromPrior, fromPosterior) - LogNormalisers(dtype); // [B, 3, 1]
+        var noiseSquare = torch.linalg.vector_norm(noise, 2, new long[] { -1 }).to(dtype).square(); // ‖ε‖² [B, P]
+        var quadratic = tensor(new[] { -0.5 * s * s, -0.5 * s * s, -0.5 }, dtype: dtype).view(1, 3, 1);
+        var densities = (linear + rowTerms).addcmul(quadratic, noiseSquare.unsqueeze(1), 1);   // [B, 3, P]
+        var (logLikelihood, logPrior, logPosterior) = (densities.select(1, 0), densities.select(1, 1), densities.select(1, 2));
         // No latents: the score-function estimators read only the log-densities (a pathwise estimator would be refused).
         return new RowwiseForward(new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1)), leaves);
     }
@@ -175,15 +179,16 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
     /// <summary>
     /// The reparameterised row-wise forward in the quadratic-form expansion of the score-function path. With
     /// c = sg(m) and the zero-valued π = m − c (∂π/∂m = I), the particle is z = c + δ, δ = π + sε, and each density is
-    /// a function of four coordinates Y = (δ·u₁, π·u₂, δ·u₃, ‖δ‖²) and of the θ-only terms ‖u₂‖², ε·u₂, where
-    /// u₁ = x − c, u₂ = c − μ, u₃ = c − m_q (m_q the evaluated posterior mean). Every ε-projection, including ε·π, comes
-    /// from one batched product with ε (<see cref="Project"/>), and the backward pass reads ε once more; δ is never formed.
+    /// a fixed linear combination of four coordinates Y = (δ·u₁, δ·u₃, ‖δ‖², π·u₂) plus the θ-only terms ‖u₂‖² and
+    /// s ε·u₂, where u₁ = x − c, u₂ = c − μ, u₃ = c − m_q (m_q the evaluated posterior mean). Every ε-projection, ε·π
+    /// included, comes from one batched product with ε (<see cref="Project"/>), and the backward pass reads ε once
+    /// more; δ is never formed.
     /// <para>
-    /// The returned latent is Y [B, P, 4] (widened to the leaves' dtype), not z: with q's parameters detached, every
-    /// path from φ to particle k's log-weight runs through Y_k alone, so the pathwise estimators differentiate through
-    /// it exactly as through z, and DReG's ∂/∂Y_k-correction gives exactly its ∂/∂z_k-correction (chain rule). Y's one
-    /// θ-dependent coordinate π·u₂ has the θ-gradient −π = 0. ε and its projections stay in float32 (rounding about 1e-6
-    /// per log-density, far below any Monte Carlo error, and never in a difference of log-weights).
+    /// The returned latent is Y [B, P, 4] (in the leaves' dtype), not z: with q's parameters detached, every path from φ
+    /// to particle k's log-weight runs through Y_k alone, so the pathwise estimators differentiate through it exactly
+    /// as through z, and DReG's ∂/∂Y_k-correction gives exactly its ∂/∂z_k-correction (chain rule). Y's one
+    /// θ-dependent coordinate π·u₂ has the θ-gradient −π = 0. ε and its projections stay in float32 (rounding about
+    /// 1e-6 per log-density, far below any Monte Carlo error, and never in a difference of log-weights).
     /// </para>
     /// </summary>
     private RowwiseForward ReparameterizedRowwise(Tensor x, Tensor noise, Tensor[] leaves, Tensor evaluated)
@@ -191,27 +196,40 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
         var (posteriorMean, priorMean) = (leaves[0], leaves[1]);
         var centre = posteriorMean.detach();                                                 // c [B, D]
         var dtype = centre.dtype;
-        double s = PosteriorStd, constant = Dimension * 0.5 * Math.Log(2 * Math.PI);
+        double s = PosteriorStd;
         var path = posteriorMean - centre;                                                   // π = m − c [B, D], zero-valued
         var toData = x.to(dtype) - centre;                                                   // u₁ = x − c
         var fromPrior = centre - priorMean;                                                  // u₂ = c − μ
         var fromPosterior = centre - evaluated;                                              // u₃ = c − m_q, zero-valued
-        var projections = Project(noise, dtype, toData, fromPrior, fromPosterior, path);     // ε·(u₁, u₂, u₃, π) [B, 4, P]
+        var projections = Project(noise, dtype, s * toData, s * fromPosterior, 2 * s * path, s * fromPrior); // s ε·u₁, s ε·u₃, 2s ε·π, s ε·u₂ [B, 4, P]
         var noiseSquare = torch.linalg.vector_norm(noise, 2, new long[] { -1 }).to(dtype).square(); // ‖ε‖² [B, P]
-        Tensor PathDot(Tensor u) => (path * u).sum(-1, keepdim: true);                     // π·u [B, 1]
-        var coordinates = stack(new[]
-        {
-            PathDot(toData) + s * projections.select(1, 0),                                 // δ·u₁
-            PathDot(fromPrior).expand(noiseSquare.shape),                                    // π·u₂
-            PathDot(fromPosterior) + s * projections.select(1, 2),                          // δ·u₃
-            PathDot(path) + 2 * s * projections.select(1, 3) + s * s * noiseSquare,         // ‖δ‖²
-        }, -1);                                                                              // Y [B, P, 4]
-        var offsetSquare = coordinates.select(-1, 3);
-        var logLikelihood = -0.5 * (toData.square().sum(-1, keepdim: true) - 2 * coordinates.select(-1, 0) + offsetSquare) - constant;
-        var logPrior = -0.5 * (fromPrior.square().sum(-1, keepdim: true) + 2 * (coordinates.select(-1, 1) + s * projections.select(1, 1)) + offsetSquare) - constant;
-        var logPosterior = -0.5 / (s * s) * (fromPosterior.square().sum(-1, keepdim: true) + 2 * coordinates.select(-1, 2) + offsetSquare)
-                           - (constant + Dimension * Math.Log(s));
+        var pathTerms = stack(new[] { Dot(path, toData), Dot(path, fromPosterior), Dot(path, path) }, 1).unsqueeze(-1); // π·u₁, π·u₃, ‖π‖² [B, 3, 1]
+        var quadratic = tensor(new[] { 0.0, 0.0, s * s }, dtype: dtype).view(1, 3, 1);
+        var offsetTerms = (projections.narrow(1, 0, 3) + pathTerms).addcmul(quadratic, noiseSquare.unsqueeze(1), 1); // δ·u₁, δ·u₃, ‖δ‖² [B, 3, P]
+        var pathPrior = Dot(path, fromPrior).view(-1, 1, 1).expand(-1, 1, noiseSquare.shape[1]);                 // π·u₂ [B, 1, P]
+        var coordinates = cat(new[] { offsetTerms, pathPrior }, 1).transpose(1, 2);        // Y [B, P, 4] (a view)
+        // log p(x|z) = Y₀ − ½Y₂ − ½‖u₁‖² − C,  log p(z) = −Y₃ − ½Y₂ − s ε·u₂ − ½‖u₂‖² − C,
+        // log q(z|x) = −Y₁/s² − Y₂/(2s²) − ‖u₃‖²/(2s²) − C − D log s
+        var mixing = tensor(new[,] { { 1.0, 0, -0.5, 0 }, { 0, 0, -0.5, -1 }, { 0, -1 / (s * s), -0.5 / (s * s), 0 } }, dtype: dtype);
+        var rowTerms = -0.5 * SquaredNorms(toData, fromPrior, fromPosterior / s) - LogNormalisers(dtype); // [B, 3, 1]
+        var densities = mixing.matmul(coordinates.transpose(1, 2)) + rowTerms;              // [B, 3, P]
+        var logLikelihood = densities.select(1, 0);
+        var logPrior = densities.select(1, 1) - projections.select(1, 3);
+        var logPosterior = densities.select(1, 2);
         return new RowwiseForward(new ParticleLogDensities(logLikelihood, logPrior.unsqueeze(-1), logPosterior.unsqueeze(-1), new[] { coordinates }), leaves);
+    }
+
+    /// <summary>Row-wise dot products a·b of [B, D] tensors, [B].</summary>
+    private static Tensor Dot(Tensor a, Tensor b) => (a * b).sum(-1);
+
+    /// <summary>The squared norms ‖u_j‖² of per-row vectors [B, D], as [B, J, 1].</summary>
+    private static Tensor SquaredNorms(params Tensor[] vectors) => stack(vectors, 1).square().sum(-1, keepdim: true);
+
+    /// <summary>The normalisers of log p(x|z), log p(z) and log q(z|x): C, C and C + D log s with C = (D/2) log 2π, [1, 3, 1].</summary>
+    private Tensor LogNormalisers(ScalarType dtype)
+    {
+        double constant = Dimension * 0.5 * Math.Log(2 * Math.PI);
+        return tensor(new[] { constant, constant, constant + Dimension * Math.Log(PosteriorStd) }, dtype: dtype).view(1, 3, 1);
     }
 
     /// <summary>

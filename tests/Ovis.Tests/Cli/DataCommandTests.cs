@@ -25,7 +25,7 @@ public class DataCommandTests
         using var server = new FixtureHttpServer();
         foreach (var file in DatasetRegistry.Mnist.Files)
             server.Serve($"mnist/{file.FileName}.gz", File.ReadAllBytes(Path.Combine(shared, file.FileName + ".gz")));
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var fetch = Run("data", "fetch", "mnist", "--data-dir", dir.Path, "--mirror", server.Url("mnist/"), "--timeout", "30");
         Assert.True(fetch.ExitCode == 0, fetch.Error);
         Assert.Contains("mnist: all 4 files verified in " + Path.Combine(dir.Path, "mnist"), fetch.Output);

@@ -58,25 +58,3 @@ internal static class DataFixtures
             },
             validation, validationCount, BinarizationMode.Dynamic, mirrors ?? Array.Empty<string>(), Array.Empty<string>(), "supply the fixture");
 }
-
-/// <summary>A fresh temporary folder, deleted on dispose.</summary>
-internal sealed class TemporaryDirectory : IDisposable
-{
-    public TemporaryDirectory() => Directory.CreateDirectory(Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ovis-test-" + Guid.NewGuid().ToString("N")));
-
-    public string Path { get; }
-
-    /// <summary>Write <paramref name="content"/> to &lt;folder&gt;/<paramref name="relative"/> and return the full path.</summary>
-    public string Write(string relative, byte[] content)
-    {
-        var path = System.IO.Path.Combine(Path, relative);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        File.WriteAllBytes(path, content);
-        return path;
-    }
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
-}

@@ -31,7 +31,7 @@ public class DatasetDownloaderTests
     public void GoodMirrorDeliversVerifiedFilesThatLoad()
     {
         using var server = new FixtureHttpServer();
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         ServeAll(server, "good");
         var log = new StringWriter();
         var target = Path.Combine(dir.Path, "toy");
@@ -59,7 +59,7 @@ public class DatasetDownloaderTests
     public void BadDownloadsFailClearlyAndLeaveNoFile(string kind)
     {
         using var server = new FixtureHttpServer();
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         switch (kind)
         {
             case "truncated": ServeAll(server, kind, gz => gz[..(gz.Length * 2 / 3)]); break;
@@ -89,7 +89,7 @@ public class DatasetDownloaderTests
     public void SlowMirrorTimesOutAndTheNextMirrorIsUsed()
     {
         using var server = new FixtureHttpServer();
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         ServeAll(server, "slow", null, Delivery.Stall);
         ServeAll(server, "good");
         var target = Path.Combine(dir.Path, "toy");
@@ -110,7 +110,7 @@ public class DatasetDownloaderTests
     public void LoadingDownloadsIntoTheUserCacheOnlyWhenAllowedAndMissing()
     {
         using var server = new FixtureHttpServer();
-        using var home = new TemporaryDirectory();
+        using var home = new TempDirectory();
         ServeAll(server, "good");
         var locator = new DataLocator(null, k => k == "XDG_CACHE_HOME" ? home.Path : null);
         var spec = Spec(server.Url("good/"));
@@ -129,7 +129,7 @@ public class DatasetDownloaderTests
     public void DamagedLocalFileIsReplacedByAVerifiedDownload()
     {
         using var server = new FixtureHttpServer();
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         ServeAll(server, "good");
         var target = Path.Combine(dir.Path, "toy");
         var damaged = dir.Write("toy/train-images-idx3-ubyte.gz", DataFixtures.Gzip(TrainImages)[..30]);

@@ -7,14 +7,14 @@ namespace Ovis.Tests.Data;
 [Collection("Torch")]
 public class DatasetLoaderTests
 {
-    private static (DatasetSpec spec, TemporaryDirectory dir) Fixture(ValidationSplit validation, int validationCount, bool gzip = true)
+    private static (DatasetSpec spec, TempDirectory dir) Fixture(ValidationSplit validation, int validationCount, bool gzip = true)
     {
         var trainImages = DataFixtures.Images(12, 2, 3, seed: 1);
         var trainLabels = DataFixtures.Labels(12);
         var testImages = DataFixtures.Images(4, 2, 3, seed: 2);
         var testLabels = DataFixtures.Labels(4);
         var spec = DataFixtures.Spec("toy", trainImages, trainLabels, testImages, testLabels, validation, validationCount, 12, 4);
-        var dir = new TemporaryDirectory();
+        var dir = new TempDirectory();
         string ext = gzip ? ".gz" : "";
         byte[] Enc(byte[] b) => gzip ? DataFixtures.Gzip(b) : b;
         dir.Write("toy/train-images-idx3-ubyte" + ext, Enc(trainImages));
@@ -129,7 +129,7 @@ public class DatasetLoaderTests
     public void AmatDataSetLoadsItsThreeFiles()
     {
         using var scope = NewDisposeScope();
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var spec = DatasetRegistry.BinarizedMnist with
         {
             Files = DatasetRegistry.BinarizedMnist.Files.Select(f => f with { Count = f.Role == "train" ? 3 : 2 }).ToArray(),
@@ -150,7 +150,7 @@ public class DatasetLoaderTests
     public void BinarizedMnistCannotBeDownloadedAndSaysHowToSupplyIt()
     {
         Assert.False(DatasetRegistry.BinarizedMnist.Downloadable);
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var e = Assert.Throws<NotSupportedException>(() => new DatasetDownloader().Fetch(DatasetRegistry.BinarizedMnist, dir.Path));
         Assert.Contains("binarized_mnist_{train,valid,test}.amat", e.Message);
         Assert.Contains("<data-dir>/binarized-mnist/", e.Message);
@@ -167,7 +167,7 @@ public class DataLocatorTests
     [Fact]
     public void SearchOrderIsDataDirThenEnvironmentThenUserCacheThenSystem()
     {
-        using var root = new TemporaryDirectory();
+        using var root = new TempDirectory();
         var spec = DataFixtures.Spec("toy", new byte[1], new byte[1], new byte[1], new byte[1], ValidationSplit.Test, 0, 1, 1)
                    with { SystemFolders = new[] { Path.Combine(root.Path, "system") } };
         void Populate(string folder)
@@ -198,7 +198,7 @@ public class DataLocatorTests
     [Fact]
     public void AFolderCountsOnlyWithEveryFile()
     {
-        using var root = new TemporaryDirectory();
+        using var root = new TempDirectory();
         var spec = DataFixtures.Spec("toy", new byte[1], new byte[1], new byte[1], new byte[1], ValidationSplit.Test, 0, 1, 1);
         root.Write("toy/train-images-idx3-ubyte.gz", new byte[] { 1 });
         root.Write("toy/train-labels-idx1-ubyte", new byte[] { 1 });

@@ -7,7 +7,7 @@ public class IdxReaderTests
     [Fact]
     public void ReadsRawAndGzipFilesIdentically()
     {
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var payload = DataFixtures.Images(5, 2, 3);
         var raw = IdxReader.ReadImages(dir.Write("raw-images", payload));
         var gz = IdxReader.ReadImages(dir.Write("gz-images.gz", DataFixtures.Gzip(payload)));
@@ -25,7 +25,7 @@ public class IdxReaderTests
     [Fact]
     public void ConcatenatedGzipMembersAreOneFile()
     {
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var payload = DataFixtures.Images(50, 4, 4);
         var split = payload.Length / 3;
         var path = dir.Write("two-members.gz", DataFixtures.Gzip(payload[..split]).Concat(DataFixtures.Gzip(payload[split..])).ToArray());
@@ -39,7 +39,7 @@ public class IdxReaderTests
     [Fact]
     public void TruncatedRawFileIsReportedWithItsName()
     {
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var payload = DataFixtures.Images(5);
         var path = dir.Write("images", payload[..^7]);
         var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
@@ -54,7 +54,7 @@ public class IdxReaderTests
     [Fact]
     public void TruncatedGzipFileIsReported()
     {
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var gz = DataFixtures.Gzip(DataFixtures.Images(200, 4, 4));
         foreach (int keep in new[] { gz.Length - 4, gz.Length / 2, 12 })
         {
@@ -68,7 +68,7 @@ public class IdxReaderTests
     [Fact]
     public void CorruptedGzipFileIsReported()
     {
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var gz = DataFixtures.Gzip(DataFixtures.Images(200, 4, 4));
         // Flip bits in the middle of the deflate data, and separately in the CRC trailer.
         var middle = (byte[])gz.Clone();
@@ -87,7 +87,7 @@ public class IdxReaderTests
     [Fact]
     public void BadMagicIsReported()
     {
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var bytes = DataFixtures.Images(2);
         bytes[2] = 0x0D;   // type code of float32 IDX files
         var path = dir.Write("images", bytes);
@@ -102,7 +102,7 @@ public class IdxReaderTests
     [Fact]
     public void WrongFileTypeIsReported()
     {
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var labels = dir.Write("train-labels.gz", DataFixtures.Gzip(DataFixtures.Labels(4)));
         var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(labels));
         Assert.Contains(labels, e.Message);
@@ -115,7 +115,7 @@ public class IdxReaderTests
     [Fact]
     public void SizeMismatchIsReported()
     {
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var bytes = DataFixtures.Images(3).Concat(new byte[] { 1, 2, 3 }).ToArray();
         var path = dir.Write("images.gz", DataFixtures.Gzip(bytes));
         var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
@@ -139,7 +139,7 @@ public class AmatReaderTests
     [Fact]
     public void ReadsLinesOfZerosAndOnes()
     {
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var text = DataFixtures.Amat(4, 6);
         var path = dir.Write("train.amat", System.Text.Encoding.ASCII.GetBytes(text));
         var (data, count) = AmatReader.Read(path, 4, valuesPerLine: 6);
@@ -153,7 +153,7 @@ public class AmatReaderTests
     [Fact]
     public void WrongLineCountValueOrWidthIsReported()
     {
-        using var dir = new TemporaryDirectory();
+        using var dir = new TempDirectory();
         var path = dir.Write("valid.amat", System.Text.Encoding.ASCII.GetBytes(DataFixtures.Amat(3, 6)));
         var e = Assert.Throws<InvalidDataException>(() => AmatReader.Read(path, 10000, valuesPerLine: 6));
         Assert.Contains(path, e.Message);

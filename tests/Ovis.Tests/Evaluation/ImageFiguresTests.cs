@@ -2,7 +2,6 @@ using Ovis.Evaluation;
 using Ovis.Models;
 using SkiaSharp;
 using TorchSharp;
-using Ovis.Tests.Experiments;
 using static TorchSharp.torch;
 
 namespace Ovis.Tests.Evaluation;

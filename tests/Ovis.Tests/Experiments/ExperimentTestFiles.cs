@@ -2,29 +2,6 @@ using Ovis.Experiments;
 
 namespace Ovis.Tests.Experiments;
 
-/// <summary>A temporary directory removed after the test.</summary>
-public sealed class TempDirectory : IDisposable
-{
-    /// <summary>Create a fresh directory under the system temp folder.</summary>
-    public TempDirectory()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ovis-tests-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(Path);
-    }
-
-    /// <summary>The directory.</summary>
-    public string Path { get; }
-
-    /// <summary>A path inside the directory.</summary>
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    /// <summary>Delete the directory.</summary>
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-}
-
 /// <summary>The fake trainer script (fake-trainer.sh) and the log of what it did.</summary>
 public sealed class FakeTrainer
 {

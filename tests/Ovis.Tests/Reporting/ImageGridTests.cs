@@ -1,7 +1,6 @@
 using Ovis.Reporting;
 using SkiaSharp;
 using TorchSharp;
-using Ovis.Tests.Experiments;
 using static TorchSharp.torch;
 
 namespace Ovis.Tests.Reporting;

@@ -16,7 +16,7 @@ namespace Ovis.Tests.Training;
 public class ImageTrainingTests : IDisposable
 {
     private const string FixtureName = "fixture-digits";
-    private readonly TemporaryDirectory data = new();
+    private readonly TempDirectory data = new();
     private readonly string runs = Directory.CreateTempSubdirectory("ovis-image-trainer-").FullName;
     private readonly int threads = TorchSharp.torch.get_num_threads();
 

@@ -65,7 +65,7 @@ public sealed class BackwardGradientDraws : IGradientDrawSource
         for (int n = 0; n < count; n++)
         {
             using var scope = NewDisposeScope();
-            var result = estimator.Compute(new EstimatorContext(settings, model, data, generator));
+            var result = estimator.Compute(new EstimatorContext(settings, model, data, generator, Diagnostics: false));
             var gradients = torch.autograd.grad(new[] { result.Loss }, parameters, allow_unused: true);
             var flat = gradients.Select((g, i) => g is null || g.IsInvalid ? zeros(parameters[i].numel(), dtype: float64) : g.reshape(-1).to(float64));
             consume(cat(flat.ToArray(), 0).unsqueeze(0));                                       // [1, D]
@@ -239,7 +239,7 @@ public sealed class RowwiseGradientDraws : IGradientDrawSource
     private Tensor RowGradients(GradientEstimator estimator, Tensor x, long rows, Generator generator, Tensor? noise)
     {
         Tensor[]? leaves = null;
-        var result = estimator.ComputeWith(new EstimatorContext(settings, model, x, generator), (count, options) =>
+        var result = estimator.ComputeWith(new EstimatorContext(settings, model, x, generator, Diagnostics: false), (count, options) =>
         {
             var forward = rowwise.ForwardRowwise(x, count, options, noise);
             leaves = forward.Leaves.ToArray();

@@ -64,6 +64,6 @@ public sealed class DoublyReparameterized : PathwiseEstimator
         var correction = (((rowWeights - 1) * pathGradient).detach() * z).sum();
         var loss = -(weighted + correction) / (batch * outer);
         var bound = ImportanceWeightedBound.FromScaledLogWeights(scaled.detach(), settings.Alpha);            // [B, M]
-        return new EstimatorResult(loss, BaseDiagnostics(scaled, bound, densities.LogLikelihood.view(shape)));
+        return new EstimatorResult(loss, BaseDiagnostics(context, scaled, bound, densities.LogLikelihood.view(shape)));
     }
 }

@@ -31,4 +31,7 @@ public sealed record EstimatorSettings(int Particles, int OuterSamples = 1, doub
 /// <param name="Model">the model that produced the particles.</param>
 /// <param name="Data">the data points x, [B, ...].</param>
 /// <param name="Generator">the random generator of the run (null: the global one).</param>
-public sealed record EstimatorContext(EstimatorSettings Settings, LatentVariableModel Model, Tensor Data, Generator? Generator = null);
+/// <param name="Diagnostics">whether to compute the per-point diagnostics of estimators.md §6 (bound, ELBO, ESS, …);
+/// callers that only differentiate the loss (the gradient analysis, the trainer's SNR probe) turn them off, which
+/// saves about a tenth of a score-function evaluation at large K.</param>
+public sealed record EstimatorContext(EstimatorSettings Settings, LatentVariableModel Model, Tensor Data, Generator? Generator = null, bool Diagnostics = true);

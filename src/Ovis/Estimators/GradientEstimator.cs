@@ -123,10 +123,12 @@ public abstract class GradientEstimator
 
     /// <summary>
     /// The diagnostics of estimators.md §6 from the scaled log-weights a [B, M, K_tot] (detached), the bound used
-    /// for θ [B, M], log p(x|z) [B, M, K_tot] and, for the score-function family, the control-variate error.
+    /// for θ [B, M], log p(x|z) [B, M, K_tot] and, for the score-function family, the control-variate error; empty when
+    /// the context turns diagnostics off (<see cref="EstimatorContext.Diagnostics"/>).
     /// </summary>
-    protected static Dictionary<string, Tensor> BaseDiagnostics(Tensor scaledLogWeights, Tensor bound, Tensor logLikelihood, Tensor? controlVariateError = null)
+    protected static Dictionary<string, Tensor> BaseDiagnostics(EstimatorContext context, Tensor scaledLogWeights, Tensor bound, Tensor logLikelihood, Tensor? controlVariateError = null)
     {
+        if (!context.Diagnostics) return new Dictionary<string, Tensor>();
         using var noGrad = no_grad();
         var a = scaledLogWeights.detach();
         var elbo = EvidenceLowerBound.FromLogWeights(a).mean(new long[] { -1 });                  // [B]

@@ -47,7 +47,7 @@ public abstract class PathwiseEstimator : GradientEstimator
         var scaled = RenyiAlpha.Scale(densities.LogWeights(detachPosterior: false, settings.KlWeight), settings.Alpha).view(shape); // a [B, M', K']
         var bound = ImportanceWeightedBound.FromScaledLogWeights(scaled, settings.Alpha);                                      // [B, M']
         var loss = -bound.mean(new long[] { -1 }).mean();
-        return new EstimatorResult(loss, BaseDiagnostics(scaled, bound, densities.LogLikelihood.view(shape)));
+        return new EstimatorResult(loss, BaseDiagnostics(context, scaled, bound, densities.LogLikelihood.view(shape)));
     }
 }
 

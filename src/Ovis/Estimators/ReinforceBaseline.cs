@@ -111,7 +111,7 @@ public sealed class ReinforceBaseline : GradientEstimator
         var phiTerm = -(residual * logPosterior).sum(-1);                                        // T_φ [B, M]
         var fit = (controlVariate - signal).square().mean(new long[] { -1, -2 });                // T_cv [B], reaches ψ only
         var loss = (phiTerm - bound).mean(new long[] { -1 }).mean() + fit.mean();
-        var diagnostics = BaseDiagnostics(scaled, bound, densities.LogLikelihood.view(shape), (controlVariate.detach() - signal).expand(shape));
+        var diagnostics = BaseDiagnostics(context, scaled, bound, densities.LogLikelihood.view(shape), (controlVariate.detach() - signal).expand(shape));
         return new EstimatorResult(loss, diagnostics);
     }
 }

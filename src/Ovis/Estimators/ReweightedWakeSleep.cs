@@ -39,7 +39,7 @@ public abstract class ReweightedWakeSleep : GradientEstimator
         var bound = ImportanceWeightedBound.FromScaledLogWeights(scaled, settings.Alpha);                                      // [B, M]
         var thetaLoss = -bound.mean(new long[] { -1 }).mean();
         var loss = thetaLoss + PhiLoss(densities, scaled, context);
-        return new EstimatorResult(loss, BaseDiagnostics(scaled, bound, densities.LogLikelihood.view(shape)));
+        return new EstimatorResult(loss, BaseDiagnostics(context, scaled, bound, densities.LogLikelihood.view(shape)));
     }
 }
 

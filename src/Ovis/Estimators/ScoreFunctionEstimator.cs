@@ -86,6 +86,6 @@ public abstract class ScoreFunctionEstimator : GradientEstimator
         var loss = (phiTerm - thetaBound).mean(new long[] { -1 }).mean();
 
         var logLikelihood = densities.LogLikelihood.view(shape);
-        return new EstimatorResult(loss, BaseDiagnostics(scaled, thetaBound, logLikelihood, residual)); // (c − d)² = r²
+        return new EstimatorResult(loss, BaseDiagnostics(context, scaled, thetaBound, logLikelihood, residual)); // (c − d)² = r²
     }
 }

@@ -191,8 +191,9 @@ public sealed class ThermodynamicVariationalObjective : GradientEstimator
 
         var scaled = f.squeeze(-1).detach();                                                     // [B, M, K]
         var bound = ImportanceWeightedBound.FromScaledLogWeights(scaled, settings.Alpha);       // [B, M]
-        var diagnostics = BaseDiagnostics(scaled, bound, densities.LogLikelihood.view(shape));
-        using (no_grad()) diagnostics["tvo/value"] = ((weights * f.detach()).sum(2) * delta).sum(-1).mean(new long[] { -1 });
+        var diagnostics = BaseDiagnostics(context, scaled, bound, densities.LogLikelihood.view(shape));
+        if (context.Diagnostics)
+            using (no_grad()) diagnostics["tvo/value"] = ((weights * f.detach()).sum(2) * delta).sum(-1).mean(new long[] { -1 });
         return new EstimatorResult(loss, diagnostics);
     }
 }

@@ -334,7 +334,7 @@ public sealed class Trainer : IDisposable
         using var gradientGenerator = new Generator(unchecked(configuration.Seed + GradientStream + 1));
         var settings = configuration.SettingsAt(alpha);
         return GradientSignalToNoise.Measure(
-            () => estimator.Compute(new EstimatorContext(settings, task.Model, gradientBatch, gradientGenerator)).Loss,
+            () => estimator.Compute(new EstimatorContext(settings, task.Model, gradientBatch, gradientGenerator, Diagnostics: false)).Loss,
             task.Model.InferenceParameters(), configuration.GradientSamples, configuration.GradientEpsilon);
     }
 

@@ -105,14 +105,17 @@ public static class GradientsCommand
                 new AsymptoticStudy(settings).Run(row => Console.WriteLine($"  [shard {settings.Shard.Index + 1}/{settings.Shard.Count}] {row.Estimator} K = {row.Particles}: SNR {Format(row.Statistics.MeanSnr)} ({row.Seconds:F1} s)"), cells);
                 return 0;
             }
+            WorkerRun? workerRun = null;
             if (workerCount > 1)
             {
+                int savedBefore = reuse ? SavedCellCount(settings, directory) : 0;
                 var watch = Stopwatch.StartNew();
-                RunShards(workerCount, reuse);
-                Console.WriteLine($"{workerCount} worker processes finished in {watch.Elapsed.TotalSeconds:F1} s");
+                double peakMegabytes = RunShards(workerCount, reuse);
+                workerRun = new WorkerRun(workerCount, watch.Elapsed.TotalSeconds, peakMegabytes, savedBefore);
+                Console.WriteLine($"{workerCount} worker processes finished in {workerRun.Seconds:F1} s (largest worker peak RSS {peakMegabytes:F0} MB)");
                 reuse = true;                                                           // every cell is now saved
             }
-            Run(new AsymptoticStudy(settings), referenceId, directory, reuse);
+            Run(new AsymptoticStudy(settings), referenceId, directory, reuse, workers: workerRun);
             return 0;
         }));
         return command;
@@ -120,6 +123,21 @@ public static class GradientsCommand
 
     /// <summary>Where the study's finished cells are kept: <c>--out/cells</c>.</summary>
     private static string CellsFolder(string directory) => Path.Combine(directory, "cells");
+
+    /// <summary>What the worker processes of one <c>--workers</c> run did, for the closing line of the report.</summary>
+    /// <param name="Count">number of worker processes.</param>
+    /// <param name="Seconds">wall time from their start to the end of the last.</param>
+    /// <param name="PeakMegabytes">the largest peak RSS (VmHWM) seen among them.</param>
+    /// <param name="SavedBefore">cells of the grid already saved (and reused) before they started.</param>
+    public sealed record WorkerRun(int Count, double Seconds, double PeakMegabytes, int SavedBefore);
+
+    /// <summary>How many cells of the study's grid are saved under its settings in <c>--out/cells</c>.</summary>
+    private static int SavedCellCount(AsymptoticStudySettings settings, string directory)
+    {
+        var cells = new AsymptoticStudyCells(CellsFolder(directory), settings, reuse: true);
+        return settings.Estimators.Select(id => EstimatorRegistry.Create(id).Id).Distinct()
+            .Sum(e => settings.Particles.Distinct().Count(k => cells.TryLoad(e, k) is not null));
+    }
 
     /// <summary>"i/n" → (i, n); null → all cells.</summary>
     private static (int, int) ParseShard(string? text)
@@ -137,7 +155,8 @@ public static class GradientsCommand
     /// temporary scalars can be finalised by a collection on another thread while a native call still uses them
     /// ("Unknown scalar type", seen in a threaded run).
     /// </summary>
-    private static void RunShards(int count, bool reuse)
+    /// <returns>the largest peak RSS of the workers in MB, read from /proc (VmHWM) once a second while they run.</returns>
+    private static double RunShards(int count, bool reuse)
     {
         var arguments = Environment.GetCommandLineArgs().Skip(1).ToList();
         for (int i = 0; i < arguments.Count; i++)
@@ -152,11 +171,26 @@ public static class GradientsCommand
                     .Concat(reuse && !arguments.Contains("--resume") ? new[] { "--resume" } : Array.Empty<string>());
                 children.Add(CommandRunner.StartSelf(shard, redirect: false));
             }
+            double peakBytes = 0;
+            while (children.Any(c => !c.HasExited))
+            {
+                foreach (var child in children)
+                {
+                    try
+                    {
+                        child.Refresh();
+                        if (!child.HasExited) peakBytes = Math.Max(peakBytes, child.PeakWorkingSet64);
+                    }
+                    catch (InvalidOperationException) { }                               // exited between the checks
+                }
+                children.FirstOrDefault(c => !c.HasExited)?.WaitForExit(1000);
+            }
             foreach (var child in children) child.WaitForExit();
             var failed = children.Select((c, i) => (c.ExitCode, i)).Where(c => c.ExitCode != 0).ToArray();
             if (failed.Length > 0)
                 throw new InvalidOperationException($"worker(s) {string.Join(", ", failed.Select(f => $"{f.i + 1} (exit code {f.ExitCode})"))} failed; " +
                                                     "their messages are above; the finished cells are saved, rerun with --resume");
+            return peakBytes / (1024.0 * 1024.0);
         }
         finally
         {
@@ -169,7 +203,15 @@ public static class GradientsCommand
     }
 
     /// <summary>Run the study, write the CSV and the figure, print the table and the slopes.</summary>
-    public static IReadOnlyList<AsymptoticStudyRow> Run(AsymptoticStudy study, string referenceId, string directory, bool resume = false, bool savedOnly = false)
+    /// <param name="study">the study (its settings fix the cells).</param>
+    /// <param name="referenceId">the estimator whose mean is the bias column's reference.</param>
+    /// <param name="directory"><c>--out</c>: the cells folder, the CSV and the figure.</param>
+    /// <param name="resume">load the cells saved under the same settings instead of computing them.</param>
+    /// <param name="savedOnly">compute nothing: report the saved cells only.</param>
+    /// <param name="workers">when the cells were computed by <c>--workers</c> processes just before: what they did, reported in
+    /// the closing line instead of this process's own (loading) time and memory.</param>
+    public static IReadOnlyList<AsymptoticStudyRow> Run(AsymptoticStudy study, string referenceId, string directory, bool resume = false, bool savedOnly = false,
+                                                        WorkerRun? workers = null)
     {
         var s = study.Settings;
         Console.WriteLine($"Gaussian toy: D = {s.Dimension}, {s.Points} points in one batch, q spread {s.Spread}, optimum + N(0, {s.Perturbation}²), " +
@@ -219,8 +261,14 @@ public static class GradientsCommand
         Console.WriteLine();
         Console.WriteLine($"bias column: relative distance of each mean to the mean of {referenceId} (unbiased at α = 0) at the same K, itself a Monte Carlo estimate.");
         int restored = rows.Count(r => r.Restored);
-        Console.WriteLine($"wrote {csvPath} and {pngPath}; wall time {seconds:F1} s; peak RSS {Ovis.Benchmarks.ProcessMemory.PeakResidentMegabytes():F0} MB; " +
-                          $"the cells' own times sum to {rows.Sum(r => r.Seconds):F1} s ({rows.Count - restored} computed now, {restored} saved earlier in {CellsFolder(directory)})");
+        double peak = Ovis.Benchmarks.ProcessMemory.PeakResidentMegabytes();
+        string cost = workers is null
+            ? $"wall time {seconds:F1} s; peak RSS {peak:F0} MB; the cells' own times sum to {rows.Sum(r => r.Seconds):F1} s " +
+              $"({rows.Count - restored} computed now, {restored} saved earlier in {CellsFolder(directory)})"
+            : $"wall time {workers.Seconds + seconds:F1} s with {workers.Count} worker processes; peak RSS {Math.Max(peak, workers.PeakMegabytes):F0} MB " +
+              $"(largest worker); the cells' own times sum to {rows.Sum(r => r.Seconds):F1} s ({rows.Count - workers.SavedBefore} computed by the workers, " +
+              $"{workers.SavedBefore} saved earlier in {CellsFolder(directory)})";
+        Console.WriteLine($"wrote {csvPath} and {pngPath}; {cost}");
         return rows;
     }
 

@@ -132,12 +132,8 @@ public static class GradientsCommand
     public sealed record WorkerRun(int Count, double Seconds, double PeakMegabytes, int SavedBefore);
 
     /// <summary>How many cells of the study's grid are saved under its settings in <c>--out/cells</c>.</summary>
-    private static int SavedCellCount(AsymptoticStudySettings settings, string directory)
-    {
-        var cells = new AsymptoticStudyCells(CellsFolder(directory), settings, reuse: true);
-        return settings.Estimators.Select(id => EstimatorRegistry.Create(id).Id).Distinct()
-            .Sum(e => settings.Particles.Distinct().Count(k => cells.TryLoad(e, k) is not null));
-    }
+    private static int SavedCellCount(AsymptoticStudySettings settings, string directory) =>
+        new AsymptoticStudy(settings).Run(cells: new AsymptoticStudyCells(CellsFolder(directory), settings, reuse: true), savedOnly: true).Count;
 
     /// <summary>"i/n" → (i, n); null → all cells.</summary>
     private static (int, int) ParseShard(string? text)
@@ -266,7 +262,7 @@ public static class GradientsCommand
             ? $"wall time {seconds:F1} s; peak RSS {peak:F0} MB; the cells' own times sum to {rows.Sum(r => r.Seconds):F1} s " +
               $"({rows.Count - restored} computed now, {restored} saved earlier in {CellsFolder(directory)})"
             : $"wall time {workers.Seconds + seconds:F1} s with {workers.Count} worker processes; peak RSS {Math.Max(peak, workers.PeakMegabytes):F0} MB " +
-              $"(largest worker); the cells' own times sum to {rows.Sum(r => r.Seconds):F1} s ({rows.Count - workers.SavedBefore} computed by the workers, " +
+              $"(the largest process); the cells' own times sum to {rows.Sum(r => r.Seconds):F1} s ({rows.Count - workers.SavedBefore} computed by the workers, " +
               $"{workers.SavedBefore} saved earlier in {CellsFolder(directory)})";
         Console.WriteLine($"wrote {csvPath} and {pngPath}; {cost}");
         return rows;

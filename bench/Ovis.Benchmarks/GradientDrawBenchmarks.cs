@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Ovis.Analysis;
+using Ovis.Studies;
 using Ovis.Estimators;
 using Ovis.Models;
 using static TorchSharp.torch;

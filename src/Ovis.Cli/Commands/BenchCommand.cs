@@ -18,7 +18,7 @@ public static class BenchCommand
     /// <summary>Build the command.</summary>
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "sbn, sbn1, gaussian-toy, ... (see ovis train --help)", DefaultValueFactory = _ => "sbn" };
+        var model = new Option<string>("--model") { Description = "model: " + string.Join(", ", Ovis.Catalog.ModelCatalog.Names), DefaultValueFactory = _ => "sbn" };
         var estimators = new Option<string>("--estimators", "--estimator") { Description = "comma-separated estimator ids; reinforce is added as the floor", DefaultValueFactory = _ => "reinforce,ovis-gamma1,ovis-gamma0,vimco-arithmetic,vimco-geometric,ovis-S10-exclusive" };
         var particles = new Option<string>("--iw") { Description = "K values, comma-separated", DefaultValueFactory = _ => "50" };
         var batch = new Option<int>("--batch-size") { Description = "B", DefaultValueFactory = _ => 24 };
@@ -55,7 +55,7 @@ public static class BenchCommand
             var ks = CommandRunner.ParseIntegers(parse.GetValue(particles)!, "--iw");
             int batchSize = parse.GetValue(batch), stepCount = parse.GetValue(steps), warmupCount = parse.GetValue(warmup);
             if (batchSize < 1 || stepCount < 1 || warmupCount < 0) throw new ArgumentException("--batch-size and --steps must be positive, --warmup non-negative");
-            Ovis.Models.ModelCatalog.Create(parse.GetValue(model)!).Model.Dispose();
+            Ovis.Catalog.ModelCatalog.Get(parse.GetValue(model)!);
             if (parse.GetValue(child))
             {
                 var single = StepBenchmark.Run(new StepBenchmarkCase(parse.GetValue(model)!, ids[0], ks[0], batchSize, stepCount, warmupCount));

@@ -52,20 +52,30 @@ public static class CommandRunner
     }
 
     /// <summary>
-    /// Start this same program (the apphost, or <c>dotnet Ovis.Cli.dll</c>) with <paramref name="arguments"/>, e.g. a
-    /// benchmark configuration or a shard of a study in a process of its own; output is captured when
-    /// <paramref name="redirect"/> is set, else shared with this console.
+    /// This same program as a command: the apphost, or the <c>dotnet</c> host followed by this assembly, then
+    /// <paramref name="arguments"/>.
+    /// </summary>
+    public static (string program, IReadOnlyList<string> arguments) Self(params string[] arguments)
+    {
+        var program = Environment.ProcessPath!;
+        var leading = Path.GetFileNameWithoutExtension(program) == "dotnet" ? new[] { typeof(CommandRunner).Assembly.Location } : Array.Empty<string>();
+        return (program, leading.Concat(arguments).ToArray());
+    }
+
+    /// <summary>
+    /// Start this same program with <paramref name="arguments"/>, e.g. a benchmark configuration or a shard of a study
+    /// in a process of its own; output is captured when <paramref name="redirect"/> is set, else shared with this console.
     /// </summary>
     public static Process StartSelf(IEnumerable<string> arguments, bool redirect)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        var (program, all) = Self(arguments.ToArray());
+        var start = new ProcessStartInfo(program)
         {
             UseShellExecute = false,
             RedirectStandardOutput = redirect,
             RedirectStandardError = redirect,
         };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(CommandRunner).Assembly.Location);
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {Environment.ProcessPath}");
+        foreach (var argument in all) start.ArgumentList.Add(argument);
+        return Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
     }
 }

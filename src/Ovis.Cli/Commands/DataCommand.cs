@@ -45,6 +45,7 @@ public static class DataCommand
             var seconds = parse.GetValue(timeout);
             if (!(seconds > 0)) throw new ArgumentException($"--timeout must be a positive number of seconds, got {seconds}");
             var existing = locator.TryLocate(spec);
+            if (parse.GetValue(dataDir) is not null && existing?.Origin != "--data-dir") existing = null;   // asked to fetch into --data-dir
             if (existing is not null && spec.Files.All(f => DatasetDownloader.HasDigest(existing.Files[f.Role], f.Sha256!)))
             {
                 Console.WriteLine($"{spec.Name}: present and verified in {existing.Directory} ({existing.Origin})");

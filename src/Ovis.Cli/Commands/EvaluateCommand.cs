@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Ovis.Evaluation;
+using Ovis.Catalog;
 
 namespace Ovis.Cli.Commands;
 

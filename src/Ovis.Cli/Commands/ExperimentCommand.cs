@@ -55,7 +55,7 @@ public static class ExperimentCommand
             double timeout = parse.GetValue(heartbeat);
             if (!(timeout > 0)) throw new ArgumentException($"--heartbeat-timeout must be a positive number of seconds, got {timeout}");
             var experiment = ExperimentSpec.Load(parse.GetValue(spec)!);
-            var trainerCommand = TrainerCommand.Resolve(Path.Combine(AppContext.BaseDirectory, "Ovis.Cli.dll"), parse.GetValue(trainer));
+            var trainerCommand = TrainerCommand.Resolve(OwnTrainer(), parse.GetValue(trainer));
             var options = new RunnerOptions(parse.GetValue(workers), Path.GetFullPath(parse.GetValue(output) ?? Path.Combine("runs", experiment.Name)),
                 trainerCommand, TimeSpan.FromSeconds(timeout), requeueValue == "failed");
             using var runStore = OpenStore(experiment, parse.GetValue(store));
@@ -134,8 +134,8 @@ public static class ExperimentCommand
         var metrics = new Option<string?>("--metrics")
         {
             Description = "comma-separated metric names from metrics.jsonl (or final:NAME from the final evaluation in summary.json), each optionally with " +
-                          ":min|max|mean|last (default by name: errors min, L_k max, snr mean, else last). Default: " + ReportOptions.GmmMetrics +
-                          " for the GMM, " + ReportOptions.DeepModelMetrics + " for sbn and vae grids",
+                          ":min|max|mean|last (default by name: errors min, L_k max, snr mean, else last). Default: the report metrics of the grid's models (" +
+                          string.Join("; ", Ovis.Catalog.ModelCatalog.Entries.Select(e => $"{e.Name}: {e.ReportMetrics}")) + ")",
         };
         var columns = new Option<string>("--columns") { Description = "the argument along the columns and x-axes", DefaultValueFactory = _ => "iw" };
         var seeds = new Option<string>("--seed-argument") { Description = "the argument averaged over", DefaultValueFactory = _ => "seed" };
@@ -171,6 +171,13 @@ public static class ExperimentCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>This program's own <c>train</c> command, the runner's default trainer.</summary>
+    private static TrainerCommand OwnTrainer()
+    {
+        var (program, arguments) = CommandRunner.Self("train");
+        return new TrainerCommand(program, arguments);
     }
 
     /// <summary>The default store of a spec: <c>&lt;spec dir&gt;/&lt;name&gt;.sqlite</c>.</summary>

@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Ovis.Analysis;
+using Ovis.Catalog;
+using Ovis.Studies;
 using Ovis.Estimators;
 using Ovis.Models;
 using Ovis.Reporting;
@@ -50,8 +52,9 @@ public static class GradientsCommand
             command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
-            if (parse.GetValue(model) != "gaussian-toy")
-                throw new ArgumentException($"--model must be gaussian-toy (the asymptotic study's model), got '{parse.GetValue(model)}'");
+            var entry = ModelCatalog.Get(parse.GetValue(model)!);
+            if (entry is not GaussianToyEntry)
+                throw new ArgumentException($"--model must be gaussian-toy (the asymptotic study needs the toy's known optimum), got '{entry.Name}'");
             var presetName = parse.GetValue(preset);
             if (presetName is not ("paper" or "quick")) throw new ArgumentException($"--preset must be paper or quick, got '{presetName}'");
             var ids = EstimatorRegistry.CreateMany(parse.GetValue(estimators) ?? (presetName == "paper" ? PaperEstimators : QuickEstimators))

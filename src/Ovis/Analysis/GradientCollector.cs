@@ -30,7 +30,7 @@ public sealed class GradientCollector
     /// <summary>Largest draw storage kept between the passes, in bytes.</summary>
     public long StoreBudgetBytes { get; }
 
-    /// <summary>True when the last <see cref="Collect"/> replayed the source for the DSNR pass.</summary>
+    /// <summary>True when the last <see cref="Collect(IGradientDrawSource, int, ulong, double[])"/> replayed the source for the DSNR pass.</summary>
     public bool LastRunReplayed { get; private set; }
 
     /// <summary>

@@ -16,7 +16,7 @@ public sealed record LocatedDataset(DatasetSpec Spec, string Directory, string O
 /// Resolves where a data set's files are, in this order: the <c>--data-dir</c> folder, the folder in the environment
 /// variable <c>OVIS_DATA_DIR</c>, the per-user cache (<c>$XDG_CACHE_HOME/ovis</c>, else <c>~/.cache/ovis</c>), then
 /// the data set's system folders (e.g. /usr/share/datasets/fashion-mnist). Each root is searched with the layout
-/// of /work/shared/data (<c>&lt;root&gt;/&lt;folder&gt;/&lt;file&gt;[.gz]</c>, e.g. <c>&lt;root&gt;/mnist/train-images-idx3-ubyte.gz</c>)
+/// of one folder per data set (<c>&lt;root&gt;/&lt;folder&gt;/&lt;file&gt;[.gz]</c>, e.g. <c>&lt;root&gt;/mnist/train-images-idx3-ubyte.gz</c>)
 /// and flat (<c>&lt;root&gt;/&lt;file&gt;[.gz]</c>); a folder counts only if it holds every file of the data set.
 /// Downloads go to the first of --data-dir, OVIS_DATA_DIR and the user cache.
 /// </summary>

@@ -9,7 +9,7 @@ namespace Ovis.Estimators;
 /// </summary>
 public static class LogWeightGuard
 {
-    /// <summary>Throw <see cref="InvalidOperationException"/> naming the estimator if any entry is NaN or +∞.</summary>
+    /// <summary>Throw <see cref="NonFiniteLogWeightsException"/> naming the estimator if any entry is NaN or +∞.</summary>
     public static void Check(Tensor logWeights, string estimator)
     {
         using var noGrad = no_grad();
@@ -19,7 +19,14 @@ public static class LogWeightGuard
         using (var largest = detached.max())
             if (largest.ToDouble() < double.PositiveInfinity) return;
         long count = detached.isnan().logical_or(detached.isposinf()).sum().item<long>();
-        throw new InvalidOperationException(
+        throw new NonFiniteLogWeightsException(
             $"{estimator}: {count} log-weight(s) are NaN or +∞ (of {logWeights.numel()}); check the model's log-densities for this batch");
     }
+}
+
+/// <summary>Log-weights were NaN or +∞: a model bug upstream, or training that has diverged.</summary>
+public sealed class NonFiniteLogWeightsException : InvalidOperationException
+{
+    /// <summary>Create the exception.</summary>
+    public NonFiniteLogWeightsException(string message) : base(message) { }
 }

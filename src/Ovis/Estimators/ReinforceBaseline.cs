@@ -7,54 +7,26 @@ using static TorchSharp.torch;
 namespace Ovis.Estimators;
 
 /// <summary>
-/// The neural baseline b_ψ(x) of <c>reinforce-baseline</c> (estimators.md §4.1): the input 2x − 1, flattened, then
-/// Linear(D_x → H), tanh, Linear(H → 1), squeezed to [B]. The reference puts a BatchNorm1d after the hidden
-/// Linear; Ovis leaves it out: in training mode it makes b(x_b) depend on the other points of the batch (and, in
-/// the exact oracle, on a batch of identical copies, where it normalises every input to zero), and it behaves
-/// differently in evaluation mode. The baseline still depends on x only, which is what keeps the estimator unbiased.
-/// </summary>
-public sealed class NeuralBaseline : nn.Module<Tensor, Tensor>
-{
-    private readonly Linear hidden, output;
-
-    /// <summary>Create the network for inputs of <paramref name="inputSize"/> features.</summary>
-    public NeuralBaseline(long inputSize, int hiddenUnits, ScalarType dtype) : base("neural_baseline")
-    {
-        if (inputSize < 1 || hiddenUnits < 1) throw new ArgumentException("the baseline needs a positive input size and hidden width");
-        InputSize = inputSize;
-        hidden = nn.Linear(inputSize, hiddenUnits, dtype: dtype);
-        output = nn.Linear(hiddenUnits, 1, dtype: dtype);
-        RegisterComponents();
-    }
-
-    /// <summary>D_x, the flattened input size.</summary>
-    public long InputSize { get; }
-
-    /// <summary>b_ψ(x) for x [B, ...]: [B].</summary>
-    public override Tensor forward(Tensor x)
-    {
-        var input = (2 * x.flatten(1) - 1).to(hidden.weight!.dtype);                              // [B, D_x]
-        return output.forward(hidden.forward(input).tanh()).squeeze(-1);                       // [B]
-    }
-}
-
-/// <summary>
 /// <c>reinforce-baseline</c>: REINFORCE with a learned baseline c_k = b_ψ(x), the same for every k and m
 /// (estimators.md §3, §4.1). The surrogate adds T_cv = mean_{m,k}(b_ψ(x) − sg(d_k))² to the score-function loss
 /// (w_cv = 1); ψ receives gradient only from T_cv because (d_k − c_k) is detached inside T_φ. Unbiased: b_ψ(x) does
-/// not depend on z_k. The estimator owns ψ (built at the first call from the data's shape and the model's dtype);
-/// a trainer should give <see cref="BaselineParameters"/> their own optimiser (the reference: Adam, lr 5e-3).
+/// not depend on z_k. The estimator owns ψ (<see cref="IEstimatorWithParameters"/>): the trainer builds it before the
+/// first step, gives it an Adam optimiser of its own at <see cref="ParameterLearningRate"/> (the reference's 5e-3) and
+/// checkpoints it; used on its own, the estimator builds ψ at the first call from the data's shape and the model's dtype.
 /// </summary>
-public sealed class ReinforceBaseline : GradientEstimator
+public sealed class ReinforceBaseline : GradientEstimator, IEstimatorWithParameters
 {
     private NeuralBaseline? baseline;
 
     /// <summary>Create the estimator.</summary>
     /// <param name="hiddenUnits">H, the baseline's hidden width (64 in the reference).</param>
-    public ReinforceBaseline(int hiddenUnits = 64) : base("reinforce-baseline")
+    /// <param name="learningRate">the learning rate of ψ's own Adam optimiser.</param>
+    public ReinforceBaseline(int hiddenUnits = 64, double learningRate = RecommendedLearningRate) : base("reinforce-baseline")
     {
         if (hiddenUnits < 1) throw new ArgumentException($"the baseline's hidden width must be positive, got {hiddenUnits}");
+        if (!(learningRate > 0) || double.IsInfinity(learningRate)) throw new ArgumentException($"the baseline's learning rate must be positive, got {learningRate}");
         HiddenUnits = hiddenUnits;
+        ParameterLearningRate = learningRate;
     }
 
     /// <summary>H, the hidden width.</summary>
@@ -73,10 +45,28 @@ public sealed class ReinforceBaseline : GradientEstimator
     /// <summary>The baseline network, or null before it is built.</summary>
     public NeuralBaseline? Network => baseline;
 
-    /// <summary>Build the baseline for inputs of <paramref name="inputSize"/> features (done automatically at the first call).</summary>
-    public NeuralBaseline Build(long inputSize, ScalarType dtype)
+    /// <inheritdoc />
+    public double ParameterLearningRate { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Parameter> InitializeParameters(Tensor example, Generator generator)
     {
-        if (baseline is null) baseline = new NeuralBaseline(inputSize, HiddenUnits, dtype);
+        var network = Build(example.flatten(1).shape[1], example.is_floating_point() ? example.dtype : ScalarType.Float32, example.device);
+        network.Reinitialize(generator);
+        return network.parameters().ToArray();
+    }
+
+    /// <summary>
+    /// Build the baseline for inputs of <paramref name="inputSize"/> features in <paramref name="dtype"/> on
+    /// <paramref name="device"/> (done automatically at the first call); later calls return the same network.
+    /// </summary>
+    public NeuralBaseline Build(long inputSize, ScalarType dtype, Device? device = null)
+    {
+        if (baseline is null)
+        {
+            baseline = new NeuralBaseline(inputSize, HiddenUnits, dtype);
+            if (device is not null) baseline.to(device);
+        }
         else if (baseline.InputSize != inputSize)
             throw new ArgumentException($"the baseline of '{Id}' was built for {baseline.InputSize} input features, got data with {inputSize}; use one estimator per data set");
         return baseline;
@@ -100,7 +90,7 @@ public sealed class ReinforceBaseline : GradientEstimator
         var logPosterior = densities.TotalLogPosterior().view(shape);                                                             // [B, M, K]
         var bound = ImportanceWeightedBound.FromScaledLogWeights(scaled, settings.Alpha);                                       // [B, M]
 
-        var network = Build(context.Data.flatten(1).shape[1], densities.LogLikelihood.dtype);
+        var network = Build(context.Data.flatten(1).shape[1], densities.LogLikelihood.dtype, context.Data.device);
         var controlVariate = network.forward(context.Data).view(batch, 1, 1);                   // b_ψ(x) [B, 1, 1], reaches ψ
         Tensor signal, residual;
         using (no_grad())

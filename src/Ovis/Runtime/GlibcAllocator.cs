@@ -6,7 +6,7 @@ namespace Ovis.Runtime;
 /// Tunes glibc's allocator so that freed native tensor memory stays in the heap instead of being returned to the
 /// operating system and page-faulted in again at the next training step (platform.md §7.3–7.4).
 /// </summary>
-public static class GlibcAllocator
+internal static class GlibcAllocator
 {
     private const int M_TRIM_THRESHOLD = -1;
     private const int M_MMAP_THRESHOLD = -3;

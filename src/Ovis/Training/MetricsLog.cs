@@ -10,14 +10,14 @@ namespace Ovis.Training;
 /// <param name="Jsonl">length of metrics.jsonl.</param>
 /// <param name="Csv">length of metrics.csv.</param>
 /// <param name="TensorBoard">length of every TensorBoard event file, by file name.</param>
-public sealed record MetricsOffsets(long Jsonl, long Csv, Dictionary<string, long> TensorBoard);
+internal sealed record MetricsOffsets(long Jsonl, long Csv, Dictionary<string, long> TensorBoard);
 
 /// <summary>
 /// Writes one record per evaluation to <c>metrics.jsonl</c> (<c>{"step": n, "metrics": {...}}</c>, the contract read
 /// by the experiment runner), to <c>metrics.csv</c> (fixed columns) and to TensorBoard event files under
 /// <c>tensorboard/</c> (TorchSharp's SummaryWriter). On resume, every file is cut back to its length at the checkpoint.
 /// </summary>
-public sealed class MetricsLog : IDisposable
+internal sealed class MetricsLog : IDisposable
 {
     /// <summary>File names inside the run directory.</summary>
     public const string JsonlFile = "metrics.jsonl", CsvFile = "metrics.csv", TensorBoardFolder = "tensorboard";

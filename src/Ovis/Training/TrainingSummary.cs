@@ -9,8 +9,8 @@ namespace Ovis.Training;
 /// </summary>
 public sealed record TrainingSummary
 {
-    /// <summary><c>completed</c> or <c>failed</c>.</summary>
-    public string Status { get; init; } = "completed";
+    /// <summary>One of <see cref="TrainingStatus"/>'s values.</summary>
+    public string Status { get; init; } = TrainingStatus.Completed;
     /// <summary>The error message of a failed run.</summary>
     public string? Error { get; init; }
     /// <summary>The model name.</summary>
@@ -92,4 +92,17 @@ public sealed record TrainingSummary
         File.WriteAllText(temporary, JsonSerializer.Serialize(this, Json));
         File.Move(temporary, path, overwrite: true);
     }
+}
+
+/// <summary>The statuses a run's summary.json can hold.</summary>
+public static class TrainingStatus
+{
+    /// <summary>Every step ran and the final evaluation was written.</summary>
+    public const string Completed = "completed";
+    /// <summary>Stopped on request at a step boundary, with a checkpoint to resume from.</summary>
+    public const string Stopped = "stopped";
+    /// <summary>A non-finite loss, log-weight or parameter ended the run (the error names the step and the quantity).</summary>
+    public const string Diverged = "diverged";
+    /// <summary>An error ended the run (the error says which).</summary>
+    public const string Failed = "failed";
 }

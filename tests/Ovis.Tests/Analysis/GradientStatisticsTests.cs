@@ -1,4 +1,5 @@
 using Ovis.Analysis;
+using Ovis.Studies;
 using Ovis.Estimators;
 using Ovis.Models;
 using TorchSharp;

@@ -140,10 +140,10 @@ public class EdgeCaseTests
     [Fact]
     public void NaNLogWeightGivesAClearError()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Residual("ovis-gamma1", new[] { 0.1, double.NaN, 0.3 }, Array.Empty<double>()));
+        var error = Assert.Throws<NonFiniteLogWeightsException>(() => Residual("ovis-gamma1", new[] { 0.1, double.NaN, 0.3 }, Array.Empty<double>()));
         Assert.Contains("NaN", error.Message);
         Assert.Contains("ovis-gamma1", error.Message);
-        var infinite = Assert.Throws<InvalidOperationException>(() => Residual("vimco-arithmetic", new[] { double.PositiveInfinity, 0.2, double.NaN }, Array.Empty<double>()));
+        var infinite = Assert.Throws<NonFiniteLogWeightsException>(() => Residual("vimco-arithmetic", new[] { double.PositiveInfinity, 0.2, double.NaN }, Array.Empty<double>()));
         Assert.Contains("2 log-weight(s)", infinite.Message);
         // −∞ is a valid log-weight (a particle of zero weight): no error, finite residuals for the others.
         var withZeroWeight = Residual("vimco-arithmetic", new[] { double.NegativeInfinity, 0.2, 0.5 }, Array.Empty<double>());

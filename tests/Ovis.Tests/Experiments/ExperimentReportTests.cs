@@ -1,3 +1,4 @@
+using Ovis.Catalog;
 using Ovis.Experiments;
 
 namespace Ovis.Tests.Experiments;
@@ -100,15 +101,15 @@ public class ExperimentReportTests
             File.WriteAllText(Path.Combine(runs[i].OutDir, RunDirectory.SummaryFile),
                 $$"""{ "status": "completed", "final_evaluation": { "particles": 5000, "points": 500, "test:loss/L_k": {{finals[i]}}, "test:loss/L_k_stderr": 1.5 } }""");
         var spec = ExperimentSpec.Parse("""{ "name": "s", "global": { "model": "sbn" }, "estimators": [ { "estimator": "ovis-gamma1" } ] }""", "s.json", "s");
-        Assert.Equal(ReportOptions.DeepModelMetrics, ReportOptions.DefaultMetricsFor(spec));
-        var options = new ReportOptions(MetricSpec.ParseMany(ReportOptions.DeepModelMetrics));
+        Assert.Equal(new SigmoidBeliefNetworkEntry().ReportMetrics, ReportOptions.DefaultMetricsFor(spec));
+        var options = new ReportOptions(MetricSpec.ParseMany(ReportOptions.DefaultMetricsFor(spec)));
         var report = ExperimentReport.Build(runs, options);
         var final = report.Pivots.Single(p => p.Metric.Name == "final:test:loss/L_k");
         Assert.Equal(-123.5, final.Cells[("ovis-gamma1", "5")].Mean, 12);            // the final L_5000 of both seeds, not the training maxima
         Assert.False(final.Cells.ContainsKey(("vimco-arithmetic", "5")));          // that run wrote no summary
         Assert.Equal(-126.0, report.Pivots.Single(p => p.Metric.Name == "test:loss/L_k").Cells[("ovis-gamma1", "5")].Mean, 12);
         Assert.Equal("final_test_loss_L_k.png", ReportFigures.FileName(final.Metric));
-        Assert.Equal(ReportOptions.GmmMetrics, ReportOptions.DefaultMetricsFor(
+        Assert.Equal(new GaussianMixtureEntry().ReportMetrics, ReportOptions.DefaultMetricsFor(
             ExperimentSpec.Parse("""{ "name": "g", "global": { "model": "gmm" }, "estimators": [ { "estimator": "reinforce" } ] }""", "g.json", "g")));
     }
 

@@ -186,7 +186,10 @@ public class ExperimentRunnerTests
         Assert.Equal(new[] { "/path with space/fake.sh", "a \"b\"", "c d", "--estimator", "reinforce", "--iw", "2", "--out", "/o" }, command.Arguments(run, "/o"));
         Assert.Throws<ArgumentException>(() => TrainerCommand.Parse("bash 'unterminated"));
         Assert.Throws<ArgumentException>(() => TrainerCommand.Parse("   "));
-        var dotnet = TrainerCommand.Resolve(typeof(Ovis.Cli.Program).Assembly.Location, overrideCommand: "");
-        Assert.Equal(new[] { typeof(Ovis.Cli.Program).Assembly.Location, "train" }, dotnet.Prefix);
+        var host = new TrainerCommand("/bin/sh", new[] { "train.sh", "train" });
+        Assert.Same(host, TrainerCommand.Resolve(host, overrideCommand: ""));
+        Assert.Equal(new[] { "x", "train" }, TrainerCommand.Resolve(host, overrideCommand: "sh x train").Prefix);
+        Assert.Contains("does not exist", Assert.Throws<FileNotFoundException>(() => TrainerCommand.Resolve(host, "/nowhere/ovis train")).Message);
+        Assert.Contains("not on PATH", Assert.Throws<FileNotFoundException>(() => TrainerCommand.Resolve(host, "no-such-program-ovis train")).Message);
     }
 }

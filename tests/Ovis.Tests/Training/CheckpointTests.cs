@@ -1,3 +1,4 @@
+using Ovis.Catalog;
 using Ovis.Estimators;
 using Ovis.Training;
 using TorchSharp;
@@ -30,19 +31,21 @@ public class CheckpointTests : IDisposable
         public Run(string model, ulong seed)
         {
             Generator = new Generator(seed);
-            Task = TrainingTasks.Create(model, Generator, CPU);
+            Task = ModelCatalog.Get(model).CreateTask(new TrainingConfiguration { Model = model, Seed = seed }, CPU);
             Optimizers.Add("model", Task.Model.AllParameters(), 1e-2);
         }
 
         public void Step()
         {
             using var scope = NewDisposeScope();
-            var x = Task.NextBatch(30, Generator);
+            var x = Task.Data.NextBatch(30, Generator);
             var result = estimator.Compute(new EstimatorContext(new EstimatorSettings(5), Task.Model, x, Generator));
             Optimizers.ZeroGradients();
             result.Loss.backward();
             Optimizers.Step();
         }
+
+        public CheckpointContents Contents => new(Task.Model, Optimizers.Optimizers, Generator, Task.Data, Array.Empty<TorchSharp.Modules.Parameter>());
 
         public double[] Parameters()
             => Task.Model.AllParameters().SelectMany(p => p.detach().reshape(-1).to(float64).data<double>().ToArray()).ToArray();
@@ -65,12 +68,12 @@ public class CheckpointTests : IDisposable
         for (int i = 0; i < 15; i++) original.Step();
         var state = new CheckpointState { Step = 15, TrainingSums = new() { ["train:loss/L_k"] = -1.25 }, TrainingCount = 3,
                                           Offsets = new MetricsOffsets(10, 20, new() { ["events"] = 30 }) };
-        Checkpoint.Write(path, state, original.Task.Model, original.Optimizers.Optimizers, original.Generator, original.Task);
+        Checkpoint.Write(path, state, original.Contents);
         Assert.False(File.Exists(path + ".tmp"));
 
         using var restored = new Run(model, 99);
         Assert.NotEqual(original.Parameters(), restored.Parameters());
-        var read = Checkpoint.Read(path, restored.Task.Model, restored.Optimizers.Optimizers, restored.Generator, restored.Task);
+        var read = Checkpoint.Read(path, restored.Contents);
         Assert.Equal(15, read.Step);
         Assert.Equal(3, read.TrainingCount);
         Assert.Equal(-1.25, read.TrainingSums["train:loss/L_k"]);
@@ -87,29 +90,51 @@ public class CheckpointTests : IDisposable
     }
 
     [Fact]
-    public void ACheckpointWithOneAdamStatePerTensorIsRefusedClearlyAndLeftUnchanged()
+    public void AFormatOneCheckpointIsRefusedClearlyAndLeftUnchanged()
     {
-        // Written the way Ovis did before packing each optimiser group (one Adam state per parameter tensor).
         var path = Path.Combine(directory, Checkpoint.FileName);
-        using var run = new Run("gmm", 1);
-        using var separate = optim.Adam(run.Task.Model.AllParameters(), lr: 1e-2);
-        Checkpoint.Write(path, new CheckpointState { Step = 3 }, run.Task.Model, new[] { ("model", (TorchSharp.Modules.OptimizerHelper)separate) }, run.Generator, run.Task);
+        using (var writer = new BinaryWriter(File.Create(path))) { writer.Write("OVIS-CHECKPOINT-1"); writer.Write("{}"); writer.Write(new byte[64]); }
         var bytes = File.ReadAllBytes(path);
-        using var current = new Run("gmm", 1);
-        var error = Assert.Throws<InvalidDataException>(() => Checkpoint.Read(path, current.Task.Model, current.Optimizers.Optimizers, current.Generator, current.Task));
+        using var run = new Run("gmm", 1);
+        var error = Assert.Throws<InvalidDataException>(() => Checkpoint.Read(path, run.Contents));
         Assert.Contains(path, error.Message);
-        Assert.Contains("optimiser 'model' does not fit this run", error.Message);
+        Assert.Contains("older Ovis (checkpoint format 1", error.Message);
         Assert.Equal(bytes, File.ReadAllBytes(path));
     }
 
-    [Fact]
-    public void ATruncatedCheckpointIsRejected()
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.0)]
+    [InlineData(0.999)]
+    public void ADamagedCheckpointIsNamedAsDamagedWithThePreviousOneAsTheWayOut(double keptFraction)
     {
         var path = Path.Combine(directory, Checkpoint.FileName);
         using var run = new Run("gmm", 1);
-        Checkpoint.Write(path, new CheckpointState(), run.Task.Model, run.Optimizers.Optimizers, run.Generator, run.Task);
+        Checkpoint.Write(path, new CheckpointState { Step = 1 }, run.Contents);
+        Assert.False(File.Exists(Path.Combine(directory, Checkpoint.PreviousFileName)));     // nothing to keep yet
+        run.Step();
+        Checkpoint.Write(path, new CheckpointState { Step = 2 }, run.Contents);
+        Assert.Equal(1, Checkpoint.ReadState(Path.Combine(directory, Checkpoint.PreviousFileName)).Step);
         var bytes = File.ReadAllBytes(path);
-        File.WriteAllBytes(path, bytes[..(bytes.Length - 8)]);
-        Assert.ThrowsAny<Exception>(() => Checkpoint.Read(path, run.Task.Model, run.Optimizers.Optimizers, run.Generator, run.Task));
+        File.WriteAllBytes(path, bytes[..(int)(bytes.Length * keptFraction)]);
+        var error = Assert.Throws<InvalidDataException>(() => Checkpoint.Read(path, run.Contents));
+        Assert.Contains($"checkpoint {path} is damaged", error.Message);
+        Assert.Contains($"the previous checkpoint {Path.Combine(directory, Checkpoint.PreviousFileName)} is kept", error.Message);
+        // the previous checkpoint still reads, and holds the state of step 1
+        File.Copy(Path.Combine(directory, Checkpoint.PreviousFileName), path, overwrite: true);
+        Assert.Equal(1, Checkpoint.Read(path, run.Contents).Step);
+    }
+
+    [Fact]
+    public void ACheckpointOfOtherSettingsIsRefusedNamingWhatDiffers()
+    {
+        var settings = new TrainingConfiguration { Model = "gmm", Particles = 5, Steps = 100 };
+        var state = new CheckpointState { SettingsHash = settings.ContentHash(), Settings = settings.DefiningJson(), Model = "gmm", Estimator = "ovis-gamma1" };
+        Checkpoint.CheckBelongsTo(state, "c.bin", settings with { DataDirectory = "/elsewhere", Device = "cpu" }, "gmm", "ovis-gamma1");   // locations may move
+        var error = Assert.Throws<InvalidDataException>(() => Checkpoint.CheckBelongsTo(state, "c.bin", settings with { Particles = 7, Steps = 50 }, "gmm", "ovis-gamma1"));
+        Assert.Contains("particles 5 → 7", error.Message);
+        Assert.Contains("steps 100 → 50", error.Message);
+        error = Assert.Throws<InvalidDataException>(() => Checkpoint.CheckBelongsTo(state, "c.bin", settings with { Estimator = "vimco-arithmetic" }, "gmm", "vimco-arithmetic"));
+        Assert.Contains("estimator 'ovis-gamma1' → 'vimco-arithmetic'", error.Message);
     }
 }

@@ -1,4 +1,5 @@
-using Ovis.Evaluation;
+using Ovis.Catalog;
+using Ovis.Reporting;
 using System.Text.Json.Nodes;
 using Ovis.Data;
 using Ovis.Experiments;
@@ -29,7 +30,7 @@ public class ImageTrainingTests : IDisposable
         data.Write("train-labels-idx1-ubyte", trainLabels);
         data.Write("t10k-images-idx3-ubyte.gz", DataFixtures.Gzip(testImages));
         data.Write("t10k-labels-idx1-ubyte", testLabels);
-        TrainingData.RegisterDataset(DataFixtures.Spec(FixtureName, trainImages, trainLabels, testImages, testLabels,
+        ImageDatasets.Register(DataFixtures.Spec(FixtureName, trainImages, trainLabels, testImages, testLabels,
                                                        ValidationSplit.Test, 0, 64, 32));
     }
 
@@ -55,10 +56,11 @@ public class ImageTrainingTests : IDisposable
     {
         var directory = Path.Combine(runs, model);
         var configuration = Tiny(model, estimator);
-        using (var trainer = new Trainer(configuration, directory))
+        using (var run = CatalogRun.Create(configuration, directory))
         {
-            Assert.Equal(64, ((ImageTrainingTask)trainer.Task).Dataset.Train.Count);
-            trainer.Run(resume: false);
+            Assert.Equal(64, ((ImageTrainingData)run.Task.Data).Dataset.Train.Count);
+            Assert.Equal("completed", run.Trainer.Run(resume: false).Status);
+            RunFigures.Write(run, directory);
         }
         var records = TrainingSummary.ReadRecords(Path.Combine(directory, MetricsLog.JsonlFile));
         Assert.Equal(new long[] { 0, 10, 20, 30 }, records.Select(r => r.step).ToArray());
@@ -98,8 +100,7 @@ public class ImageTrainingTests : IDisposable
     public void FinishedRunIsEvaluatedAtSeveralKWithPairedRises()
     {
         var directory = Path.Combine(runs, "evaluated");
-        using (var trainer = new Trainer(Tiny("sbn", "ovis-gamma1") with { Steps = 20, GradientEvery = 0, FinalEvaluationParticles = 0 }, directory))
-            trainer.Run(resume: false);
+        CatalogRuns.Train(Tiny("sbn", "ovis-gamma1") with { Steps = 20, GradientEvery = 0, FinalEvaluationParticles = 0 }, directory);
         var (step, rows) = RunEvaluation.Evaluate(directory, new[] { 1, 10, 100 }, points: 20, particleChunk: 30, dataDirectory: data.Path);
         Assert.Equal(20, step);
         Assert.Equal(new[] { 1, 10, 100 }, rows.Select(r => r.Estimate.Particles));
@@ -122,10 +123,9 @@ public class ImageTrainingTests : IDisposable
         var configuration = Tiny("sbn", "vimco-arithmetic") with { Steps = 40, GradientEvery = 0, FinalEvaluationParticles = 0 };
         var whole = Path.Combine(runs, "whole");
         var pieces = Path.Combine(runs, "pieces");
-        using (var trainer = new Trainer(configuration, whole)) trainer.Run(resume: false);
-        using (var trainer = new Trainer(configuration, pieces) { StopAfterSteps = 25 })
-            Assert.Equal("stopped", trainer.Run(resume: false).Status);                   // checkpoint at 20, epoch 7 under way
-        using (var trainer = new Trainer(configuration, pieces)) trainer.Run(resume: true);
+        CatalogRuns.Train(configuration, whole);
+        Assert.Equal("stopped", CatalogRuns.Train(configuration, pieces, stopAfterSteps: 25).Status);   // checkpoint at 20, epoch 7 under way
+        CatalogRuns.Train(configuration, pieces, resume: true);
         Assert.Equal(File.ReadAllBytes(Path.Combine(whole, MetricsLog.JsonlFile)), File.ReadAllBytes(Path.Combine(pieces, MetricsLog.JsonlFile)));
         Assert.Equal(File.ReadAllBytes(Path.Combine(whole, MetricsLog.CsvFile)), File.ReadAllBytes(Path.Combine(pieces, MetricsLog.CsvFile)));
     }
@@ -153,18 +153,18 @@ public class ImageTrainingTests : IDisposable
         Assert.Contains("--binarization", Assert.Throws<ArgumentException>(() => (sbn with { Binarization = "otsu" }).Validate()).Message);
         Assert.Contains("--eval-chunk", Assert.Throws<ArgumentException>(() => (sbn with { EvaluationChunk = 0 }).Validate()).Message);
         var missing = sbn with { DataDirectory = Path.Combine(data.Path, "nowhere"), Dataset = FixtureName };
-        Assert.Throws<FileNotFoundException>(() => new Trainer(missing, Path.Combine(runs, "missing")));
+        Assert.Throws<FileNotFoundException>(() => CatalogRun.Create(missing, Path.Combine(runs, "missing")));
     }
 
     [Fact]
     public void StaticBinarizationIsFixedAndThresholdGivesTheFashionRule()
     {
-        var staticOnce = TrainingData.Load(Tiny("sbn", "ovis-gamma1") with { Binarization = "static" });
-        var staticTwice = TrainingData.Load(Tiny("sbn", "ovis-gamma1") with { Binarization = "static" });
+        var staticOnce = ImageDatasets.Load(Tiny("sbn", "ovis-gamma1") with { Binarization = "static" });
+        var staticTwice = ImageDatasets.Load(Tiny("sbn", "ovis-gamma1") with { Binarization = "static" });
         Assert.True(staticOnce.Train.IsBinary);
         Assert.True(staticOnce.Train.Pixels.to(TorchSharp.torch.ScalarType.Float32).allclose(staticTwice.Train.Pixels.to(TorchSharp.torch.ScalarType.Float32)));
-        var threshold = TrainingData.Load(Tiny("sbn", "ovis-gamma1") with { Binarization = "threshold" });
-        var grey = TrainingData.Load(Tiny("sbn", "ovis-gamma1"));
+        var threshold = ImageDatasets.Load(Tiny("sbn", "ovis-gamma1") with { Binarization = "threshold" });
+        var grey = ImageDatasets.Load(Tiny("sbn", "ovis-gamma1"));
         Assert.Equal(BinarizationMode.Dynamic, grey.Binarization);
         Assert.True(threshold.Train.Pixels.to(TorchSharp.torch.ScalarType.Float32)
                     .allclose(grey.Train.Pixels.ge(128).to(TorchSharp.torch.ScalarType.Float32)));

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Ovis.Catalog;
 using Ovis.Training;
 
 namespace Ovis.Tests.Training;
@@ -29,11 +30,11 @@ public class TrainerTests : IDisposable
     public void RunWritesTheRunnerContract()
     {
         var directory = Path.Combine(root, "run");
-        using (var trainer = new Trainer(Small with { Steps = 60 }, directory)) trainer.Run(resume: false);
+        CatalogRuns.Train(Small with { Steps = 60 }, directory);
         var lines = File.ReadAllLines(Path.Combine(directory, MetricsLog.JsonlFile));
         Assert.Equal(new long[] { 0, 20, 40, 60 }, lines.Select(l => JsonNode.Parse(l)!["step"]!.GetValue<long>()).ToArray());
         var last = JsonNode.Parse(lines[^1])!["metrics"]!.AsObject();
-        foreach (var key in new[] { "alpha", "lr", "train:loss/L_k", "test:loss/L_k", "test:loss/ess", GaussianMixtureTask.PosteriorErrorKey, GaussianMixtureTask.PriorErrorKey })
+        foreach (var key in new[] { "alpha", "lr", "train:loss/L_k", "test:loss/L_k", "test:loss/ess", GaussianMixtureMetrics.PosteriorErrorKey, GaussianMixtureMetrics.PriorErrorKey })
             Assert.True(last.ContainsKey(key), $"missing {key}");
         Assert.False(last.ContainsKey("grads/snr"));                    // 60 is not a multiple of grad-every 100
         Assert.True(JsonNode.Parse(lines[0])!["metrics"]!.AsObject().ContainsKey("grads/snr"));   // step 0 is
@@ -43,10 +44,10 @@ public class TrainerTests : IDisposable
         Assert.Equal(60, summary["steps"]!.GetValue<long>());
         Assert.Equal(4, summary["evaluations"]!.GetValue<int>());
         Assert.True(summary["steps_per_second"]!.GetValue<double>() > 0);
-        double final = summary["final"]![GaussianMixtureTask.PosteriorErrorKey]!.GetValue<double>();
-        Assert.True(summary["min"]![GaussianMixtureTask.PosteriorErrorKey]!.GetValue<double>() <= final);
+        double final = summary["final"]![GaussianMixtureMetrics.PosteriorErrorKey]!.GetValue<double>();
+        Assert.True(summary["min"]![GaussianMixtureMetrics.PosteriorErrorKey]!.GetValue<double>() <= final);
         Assert.Equal(5, File.ReadAllLines(Path.Combine(directory, MetricsLog.CsvFile)).Length);   // header + 4 rows
-        Assert.True(File.Exists(Path.Combine(directory, Checkpoint.FileName)));
+        Assert.True(File.Exists(Path.Combine(directory, Trainer.CheckpointFile)));
         Assert.True(File.Exists(Path.Combine(directory, Trainer.ConfigurationFile)));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(directory, MetricsLog.TensorBoardFolder), "events.out.tfevents.*"));
     }
@@ -56,13 +57,12 @@ public class TrainerTests : IDisposable
     {
         var whole = Path.Combine(root, "whole");
         var pieces = Path.Combine(root, "pieces");
-        using (var trainer = new Trainer(Small, whole)) trainer.Run(resume: false);
+        CatalogRuns.Train(Small, whole);
         // stop after 130 steps: the checkpoint is at 100, records 120 were written after it and must be cut off
-        using (var trainer = new Trainer(Small, pieces) { StopAfterSteps = 130 })
-            Assert.Equal("stopped", trainer.Run(resume: false).Status);
+        Assert.Equal("stopped", CatalogRuns.Train(Small, pieces, stopAfterSteps: 130).Status);
         Assert.Contains("\"step\":120", File.ReadAllText(Path.Combine(pieces, MetricsLog.JsonlFile)));
-        using (var trainer = new Trainer(Small, pieces) { StopAfterSteps = 90 }) trainer.Run(resume: true);   // 100 → 190
-        using (var trainer = new Trainer(Small, pieces)) trainer.Run(resume: true);                            // 100 → 300
+        CatalogRuns.Train(Small, pieces, resume: true, stopAfterSteps: 90);   // 100 → 190
+        CatalogRuns.Train(Small, pieces, resume: true);                       // 100 → 300
         Assert.Equal(File.ReadAllBytes(Path.Combine(whole, MetricsLog.JsonlFile)), File.ReadAllBytes(Path.Combine(pieces, MetricsLog.JsonlFile)));
         Assert.Equal(File.ReadAllBytes(Path.Combine(whole, MetricsLog.CsvFile)), File.ReadAllBytes(Path.Combine(pieces, MetricsLog.CsvFile)));
     }
@@ -73,9 +73,9 @@ public class TrainerTests : IDisposable
         var config = Small with { Model = "gaussian-toy", Estimator = "ovis-gamma0", Steps = 60, EvaluateEvery = 10, CheckpointEvery = 20, GradientEvery = 0, BatchSize = 100 };
         var whole = Path.Combine(root, "toy-whole");
         var pieces = Path.Combine(root, "toy-pieces");
-        using (var trainer = new Trainer(config, whole)) trainer.Run(resume: false);
-        using (var trainer = new Trainer(config, pieces) { StopAfterSteps = 35 }) trainer.Run(resume: false);
-        using (var trainer = new Trainer(config, pieces)) trainer.Run(resume: true);
+        CatalogRuns.Train(config, whole);
+        CatalogRuns.Train(config, pieces, stopAfterSteps: 35);
+        CatalogRuns.Train(config, pieces, resume: true);
         Assert.Equal(File.ReadAllBytes(Path.Combine(whole, MetricsLog.JsonlFile)), File.ReadAllBytes(Path.Combine(pieces, MetricsLog.JsonlFile)));
         var first = TrainingSummary.ReadRecords(Path.Combine(whole, MetricsLog.JsonlFile))[0].metrics["gaussian_toy/mse_phi"];
         var last = TrainingSummary.ReadRecords(Path.Combine(whole, MetricsLog.JsonlFile))[^1].metrics["gaussian_toy/mse_phi"];

@@ -4,7 +4,7 @@ using Ovis.Runtime;
 
 namespace Ovis.Cli;
 
-/// <summary>The <c>ovis</c> command line: a thin layer over the library that holds no maths (design.md).</summary>
+/// <summary>The <c>ovis</c> command line: a thin layer over the library that holds no maths (docs/design.md).</summary>
 public static class Program
 {
     /// <summary>Entry point: apply the allocator fix before any tensor exists, then dispatch.</summary>

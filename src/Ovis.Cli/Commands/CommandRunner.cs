@@ -3,7 +3,7 @@ namespace Ovis.Cli.Commands;
 
 /// <summary>
 /// Runs a command's body and turns the errors a user can cause into one line on stderr and a non-zero exit code,
-/// never a stack trace (design.md, Conventions).
+/// never a stack trace (docs/design.md, Conventions).
 /// </summary>
 public static class CommandRunner
 {

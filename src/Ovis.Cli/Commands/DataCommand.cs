@@ -7,7 +7,7 @@ namespace Ovis.Cli.Commands;
 
 /// <summary>
 /// <c>ovis data fetch|info|verify NAME</c>: download a data set with digest verification, describe its splits, or
-/// check the digests of the files found locally (design.md, Data/; experiments.md §4).
+/// check the digests of the files found locally (docs/design.md, Data/; docs/experiments.md §4).
 /// </summary>
 public static class DataCommand
 {

@@ -7,7 +7,7 @@ namespace Ovis.Cli.Commands;
 
 /// <summary>
 /// <c>ovis experiment run|status|report</c>: run an experiment grid with a pool of workers over a durable run store,
-/// show its progress, and aggregate its results into markdown tables and PNG figures (design.md, Experiments).
+/// show its progress, and aggregate its results into markdown tables and PNG figures (docs/design.md, Experiments).
 /// </summary>
 public static class ExperimentCommand
 {

@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 namespace Ovis.Cli.Commands;
 
 /// <summary>
-/// <c>ovis gradients</c>: the asymptotic SNR study of the paper's Figure 1 (experiments.md §2.1) on the Gaussian toy.
+/// <c>ovis gradients</c>: the asymptotic SNR study of the paper's Figure 1 (docs/experiments.md §2.1) on the Gaussian toy.
 /// Writes <c>gradients.csv</c> and <c>gradients.png</c> (four log–log panels) and prints the fitted log–log slopes.
 /// </summary>
 public static class GradientsCommand

@@ -4,7 +4,7 @@ using Ovis.Reporting;
 namespace Ovis.Benchmarks;
 
 /// <summary>
-/// The paper's efficiency study (experiments.md §2.6, §3.7): memory and time per training step against K for a
+/// The paper's efficiency study (docs/experiments.md §2.6, §3.7): memory and time per training step against K for a
 /// one-layer sigmoid belief network (200 units, batch 24), for OVIS~, TVO, VIMCO-arithmetic and REINFORCE. The
 /// reference times whole epochs on a GPU; here each K is timed over a few steps (fewer at large K) and the epoch
 /// time is extrapolated to 2,084 steps (one epoch of 50,000 images at batch 24).

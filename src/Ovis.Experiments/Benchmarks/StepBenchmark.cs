@@ -35,7 +35,7 @@ public sealed record StepBenchmarkResult(StepBenchmarkCase Case, double MedianMi
 
 /// <summary>
 /// Times full training steps of an estimator on a model: forward with K particles, the estimator's surrogate,
-/// backward and an Adam step, each step in its own dispose scope (platform.md §6), after a warm-up.
+/// backward and an Adam step, each step in its own dispose scope (docs/platform.md §6), after a warm-up.
 /// </summary>
 public static class StepBenchmark
 {

@@ -29,7 +29,7 @@ public sealed record ReportOptions(IReadOnlyList<MetricSpec> Metrics, string Col
 /// <param name="Count">how many runs (seeds) contributed.</param>
 public sealed record CellStatistics(double Mean, double StandardDeviation, int Count)
 {
-    /// <summary>The lower edge of the band plotted in the paper's figures: mean − 0.5·std (experiments.md §1.6).</summary>
+    /// <summary>The lower edge of the band plotted in the paper's figures: mean − 0.5·std (docs/experiments.md §1.6).</summary>
     public double Lower => Mean - 0.5 * StandardDeviation;
 
     /// <summary>The upper edge of the band: mean + 0.5·std.</summary>
@@ -58,7 +58,7 @@ public sealed record MetricPivot(MetricSpec Metric, IReadOnlyList<string> Rows, 
 public sealed record CompletedRun(RunDefinition Definition, string OutDir);
 
 /// <summary>
-/// Builds the report of an experiment (experiments.md §1.6): each completed run's metrics.jsonl series is reduced per
+/// Builds the report of an experiment (docs/experiments.md §1.6): each completed run's metrics.jsonl series is reduced per
 /// metric (min, max, mean or last), the reductions are aggregated over seeds (mean, band ±0.5·std), and the result is
 /// pivoted with the estimator settings as rows and K as columns. Rows are labelled by the arguments, other than the
 /// column and the seed, whose values differ between runs.
@@ -138,7 +138,7 @@ public sealed class ExperimentReport
         text.AppendLine($"# Experiment `{spec.Name}`").AppendLine();
         if (spec.Description.Length > 0) text.AppendLine(spec.Description).AppendLine();
         text.AppendLine($"- Spec: `{spec.Source}`; {Runs} of {gridSize} runs completed and reported.");
-        text.AppendLine($"- Each run's series is reduced per metric (min / max / mean / last over its evaluations, experiments.md §1.6); "
+        text.AppendLine($"- Each run's series is reduced per metric (min / max / mean / last over its evaluations, docs/experiments.md §1.6); "
                         + $"cells show the mean over `{options.SeedArgument}` ± 0.5·(sample std), as the bands of the paper's figures; "
                         + "`(n=…)` marks cells with fewer runs than the others.");
         if (MissingMetrics.Count > 0) text.AppendLine($"- No run reported: {string.Join(", ", MissingMetrics.Select(m => $"`{m}`"))}.");

@@ -25,7 +25,7 @@ public sealed record RunnerOptions(int Workers, string OutRoot, TrainerCommand T
 public sealed record RunnerResult(EnqueueResult Enqueued, RecoveryResult Recovered, int RequeuedFailed, int Completed, int Failed, bool Cancelled);
 
 /// <summary>
-/// Runs an experiment sweep (design.md, Experiments): enqueue the spec's grid (idempotent), recover runs left running
+/// Runs an experiment sweep (docs/design.md, Experiments): enqueue the spec's grid (idempotent), recover runs left running
 /// by a dead runner, then let N worker threads claim queued runs one at a time and execute each as a trainer child
 /// process (<c>train ARGS --out DIR</c>); a worker that finds the queue empty looks for stale runs once more before it stops. Exit code 0 with a completed summary.json marks a run completed; anything else
 /// marks it failed with the end of the trainer's stderr. Progress is written as plain lines (they stay readable in logs).

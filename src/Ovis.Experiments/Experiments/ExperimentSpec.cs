@@ -5,7 +5,7 @@ using Ovis.Estimators;
 namespace Ovis.Experiments;
 
 /// <summary>
-/// An experiment grid read from JSON (experiments.md §0, the format of the reference's experiment files):
+/// An experiment grid read from JSON (docs/experiments.md §0, the format of the reference's experiment files):
 /// <code>
 /// { "name": "gmm", "description": "...",
 ///   "global": { "steps": 100000, "batch-size": 100 },

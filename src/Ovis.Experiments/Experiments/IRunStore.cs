@@ -37,7 +37,7 @@ public sealed record RunRecord(long Id, string Experiment, string Key, RunDefini
 public sealed record EnqueueResult(int Added, int Existing);
 
 /// <summary>
-/// Durable run bookkeeping for an experiment sweep (design.md, Experiments): runs are enqueued idempotently by key,
+/// Durable run bookkeeping for an experiment sweep (docs/design.md, Experiments): runs are enqueued idempotently by key,
 /// claimed atomically by one worker at a time, and finished as completed or failed. Every state change made by a
 /// worker names the worker and only applies while that worker still holds the run, so a worker that was declared
 /// stale cannot overwrite a run another worker has since claimed. An embedded SQLite file is the default

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Ovis.Experiments;
 
-/// <summary>How a run's series of evaluations of one metric becomes one number (experiments.md §1.6).</summary>
+/// <summary>How a run's series of evaluations of one metric becomes one number (docs/experiments.md §1.6).</summary>
 public enum Reduction
 {
     /// <summary>The smallest value over training (errors: the GMM posterior and prior errors).</summary>
@@ -21,7 +21,7 @@ public enum Reduction
 public sealed record MetricSpec(string Name, Reduction Reduction)
 {
     /// <summary>
-    /// The reduction experiments.md §1.6 uses for a metric name: <c>min</c> for errors (names containing "error" or
+    /// The reduction docs/experiments.md §1.6 uses for a metric name: <c>min</c> for errors (names containing "error" or
     /// "mse"), <c>max</c> for log-likelihood bounds (L_k, elbo, log_likelihood, log_px), <c>mean</c> for gradient
     /// statistics (snr, variance, magnitude), <c>last</c> otherwise.
     /// </summary>

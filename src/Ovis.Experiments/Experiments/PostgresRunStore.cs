@@ -5,7 +5,7 @@ namespace Ovis.Experiments;
 
 /// <summary>
 /// <see cref="IRunStore"/> on a PostgreSQL server (Npgsql), so runners on several machines can share one sweep
-/// (design.md, Experiments). A claim is one statement, <c>UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)</c>:
+/// (docs/design.md, Experiments). A claim is one statement, <c>UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)</c>:
 /// concurrent claimers skip the row another one has locked instead of waiting for it, and no two get the same run.
 /// Times are the server's clock (<c>now()</c>), so heartbeats from different machines are comparable. Connections come
 /// from a pooled data source, one per operation, which makes an instance safe to share between threads.

@@ -20,7 +20,7 @@ public sealed record RunArgument(string Name, string Value, JsonValueKind Kind)
 }
 
 /// <summary>
-/// One point of an experiment grid (experiments.md §0: the Cartesian product of the parameter lists, with the global
+/// One point of an experiment grid (docs/experiments.md §0: the Cartesian product of the parameter lists, with the global
 /// arguments and one estimator argument set): the ordered arguments passed to <c>ovis train</c>, and a key that
 /// identifies the run independently of argument order, so the same spec enqueued twice does not duplicate runs.
 /// </summary>

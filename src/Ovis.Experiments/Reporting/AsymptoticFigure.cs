@@ -5,7 +5,7 @@ using ScottPlot;
 namespace Ovis.Reporting;
 
 /// <summary>
-/// The four log–log panels of the paper's Figure 1 (experiments.md §2.1 "Outputs"): (1/D)Σ SNR_i, (1/D)Σ DSNR_i,
+/// The four log–log panels of the paper's Figure 1 (docs/experiments.md §2.1 "Outputs"): (1/D)Σ SNR_i, (1/D)Σ DSNR_i,
 /// (1/D)Σ Var[g_i] and (1/D)Σ|E g_i| against K, one line per estimator, with dotted guides ∝ √K and ∝ 1/√K.
 /// ScottPlot has no logarithmic axis type, so log10 values are plotted with power-of-ten tick labels.
 /// </summary>

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Ovis.Reporting;
 
 /// <summary>
-/// The figures of a trained image model (experiments.md §2.3–2.4): prior samples, shown as the pixel probabilities
+/// The figures of a trained image model (docs/experiments.md §2.3–2.4): prior samples, shown as the pixel probabilities
 /// E[x | z] with z ~ p(z), and reconstructions, a row of test images above the probabilities E[x | z] for one
 /// z ~ q(z | x) each.
 /// </summary>

@@ -6,7 +6,7 @@ namespace Ovis.Reporting;
 
 /// <summary>
 /// A PNG of training curves read from <c>metrics.jsonl</c>: the chosen metrics against the step on a log y-axis
-/// (for the GMM, the posterior and prior errors of experiments.md §2.2).
+/// (for the GMM, the posterior and prior errors of docs/experiments.md §2.2).
 /// </summary>
 public static class TrainingCurvePlot
 {

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Ovis.Studies;
 
-/// <summary>The settings of the asymptotic SNR study (experiments.md §2.1, the paper's Figure 1).</summary>
+/// <summary>The settings of the asymptotic SNR study (docs/experiments.md §2.1, the paper's Figure 1).</summary>
 /// <param name="Estimators">estimator ids (EstimatorRegistry).</param>
 /// <param name="Particles">the K values.</param>
 /// <param name="Draws">gradient draws per (estimator, K) (10⁴ in the paper).</param>
@@ -33,7 +33,7 @@ public sealed record AsymptoticStudySettings(
     ulong Seed = 10, long DataSeed = 42, double GradientEpsilon = 1e-15, ScalarType DType = ScalarType.Float64,
     long ChunkElements = RowwiseGradientDraws.DefaultChunkElements, (int Index, int Count) Shard = default)
 {
-    /// <summary>The paper's Figure 1 (experiments.md §2.1, §3.1).</summary>
+    /// <summary>The paper's Figure 1 (docs/experiments.md §2.1, §3.1).</summary>
     public static AsymptoticStudySettings Paper(IReadOnlyList<string> estimators) =>
         new(estimators, new[] { 3, 10, 30, 100, 300, 1000 }, Draws: 10_000);
 
@@ -65,7 +65,7 @@ public sealed record AsymptoticStudySettings(
 public sealed record AsymptoticStudyRow(string Estimator, int Particles, GradientStatistics Statistics, double Seconds, bool Restored = false);
 
 /// <summary>
-/// The asymptotic SNR study of the paper's Figure 1 (experiments.md §2.1): the Gaussian toy at its optimum plus an
+/// The asymptotic SNR study of the paper's Figure 1 (docs/experiments.md §2.1): the Gaussian toy at its optimum plus an
 /// ε-perturbation, the gradient of the full-data-set mean loss w.r.t. b, N draws per (estimator, K) with the vectorised
 /// <see cref="RowwiseGradientDraws"/>, summarised by <see cref="GradientStatistics"/>. Every cell draws from the same
 /// seed, so the cells of one K that a process computes are drawn together on shared particles.

@@ -22,7 +22,7 @@ public sealed record ExactGradient(double Bound, double[] Theta, double[] Phi);
 public sealed record EstimatorMoments(double[] ThetaMean, double[] PhiMean, double ThetaVariance, double PhiVariance, long Draws);
 
 /// <summary>
-/// The exact enumeration oracle (design.md, "How it is checked"): for a model whose latents take finitely many
+/// The exact enumeration oracle (docs/design.md, "How it is checked"): for a model whose latents take finitely many
 /// values, every K-tuple of particles (and every auxiliary particle) is enumerated, so that the bound L_K, its
 /// gradient (autograd through the enumeration) and the exact mean and total variance of any estimator's gradient
 /// are computed without Monte Carlo error. Use float64 parameters for round-off-level comparisons.
@@ -134,7 +134,7 @@ public sealed class ExactOracle
 
     /// <summary>
     /// The RWS wake-φ direction E[Σ_k v_k ∇_φ log q(z_k|x)] over K-tuples (batch mean), with v the tempered
-    /// normalised weights: the bias direction of OVIS~ with γ &gt; 0 (estimators.md §4.4).
+    /// normalised weights: the bias direction of OVIS~ with γ &gt; 0 (docs/estimators.md §4.4).
     /// </summary>
     public double[] WakeDirection(int particles, double alpha = 0)
     {
@@ -156,7 +156,7 @@ public sealed class ExactOracle
 
     /// <summary>
     /// −∇_φ KL(p(z|x) ‖ q(z|x)) = E_{p(z|x)}[∇_φ log q(z|x)] (batch mean), by enumerating z with the exact posterior
-    /// p(z|x) ∝ p(x, z): the limit of the RWS wake-φ direction as K → ∞ (estimators.md §4.6).
+    /// p(z|x) ∝ p(x, z): the limit of the RWS wake-φ direction as K → ∞ (docs/estimators.md §4.6).
     /// </summary>
     public double[] PosteriorKlGradient()
     {
@@ -175,7 +175,7 @@ public sealed class ExactOracle
 
     /// <summary>
     /// The TVO objective Σ_j Δ_j E_{π_{λ_j}}[log w] with exact expectations over the annealed targets
-    /// π_λ(z) ∝ q(z|x)^{1−λ} p(x, z)^λ = q(z|x)·w(z)^λ (estimators.md §2.3, §4.7; α = 0, β_KL = 1), and its gradient by
+    /// π_λ(z) ∝ q(z|x)^{1−λ} p(x, z)^λ = q(z|x)·w(z)^λ (docs/estimators.md §2.3, §4.7; α = 0, β_KL = 1), and its gradient by
     /// autograd through the enumeration (batch mean): the limit of the TVO estimator's expected gradient as K → ∞.
     /// </summary>
     /// <param name="partition">λ_0..λ_P.</param>

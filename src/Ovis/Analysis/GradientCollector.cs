@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ovis.Analysis;
 
 /// <summary>
-/// Draws N gradients from a source and computes their <see cref="GradientStatistics"/> (estimators.md §7) with
+/// Draws N gradients from a source and computes their <see cref="GradientStatistics"/> (docs/estimators.md §7) with
 /// bounded memory. Pass 1 streams the draws into O(D) shifted sums (mean, variance). The directional SNR needs the
 /// mean first, so it is a second pass: when N·D·8 bytes fit in <see cref="StoreBudgetBytes"/> the draws of pass 1 are
 /// kept and re-read, otherwise the source replays the identical draws from the same seed (twice the compute, O(D)
@@ -36,7 +36,7 @@ public sealed class GradientCollector
     /// <summary>
     /// The statistics of <paramref name="draws"/> gradients of <paramref name="estimator"/>'s batch-mean loss on
     /// <paramref name="data"/> w.r.t. the selected parameters (e.g. a trainer's periodic SNR of the inference network,
-    /// estimators.md §7.1). Uses the vectorised <see cref="RowwiseGradientDraws"/> when the model supports per-row
+    /// docs/estimators.md §7.1). Uses the vectorised <see cref="RowwiseGradientDraws"/> when the model supports per-row
     /// evaluation and <paramref name="vectorise"/> is set, else one backward pass per draw.
     /// </summary>
     public GradientStatistics Collect(LatentVariableModel model, GradientEstimator estimator, EstimatorSettings settings, Tensor data,

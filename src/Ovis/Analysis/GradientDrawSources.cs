@@ -8,7 +8,7 @@ namespace Ovis.Analysis;
 
 /// <summary>
 /// Produces independent gradient draws g⁽ⁿ⁾ of an estimator's batch-mean loss w.r.t. selected parameters
-/// (estimators.md §7.2), in chunks. The draws are a deterministic function of the seed, so a second pass can replay
+/// (docs/estimators.md §7.2), in chunks. The draws are a deterministic function of the seed, so a second pass can replay
 /// them exactly.
 /// </summary>
 public interface IGradientDrawSource
@@ -75,7 +75,7 @@ public sealed class BackwardGradientDraws : IGradientDrawSource
 }
 
 /// <summary>
-/// The vectorised draw source of the asymptotic study (experiments.md §2.1). The batch-mean gradient of one draw is
+/// The vectorised draw source of the asymptotic study (docs/experiments.md §2.1). The batch-mean gradient of one draw is
 /// the mean of independent per-data-point gradients, so R draws over N points are R·N independent rows: the data are
 /// replicated, the model is evaluated with per-row parameter copies (<see cref="IRowwiseGradientModel"/>), the
 /// estimator's own surrogate is built once (<see cref="GradientEstimator.ComputeWith"/>), and ONE <c>autograd.grad</c>
@@ -84,7 +84,7 @@ public sealed class BackwardGradientDraws : IGradientDrawSource
 /// Rows are processed in chunks of at most <see cref="ChunkElements"/> latent elements (rows × particles × row size),
 /// so memory is bounded whatever N, R and K are; a chunk may hold many draws (small K) or part of one draw (large K).
 /// The estimator's loss must be a mean over data points of per-point terms (true of the score-function surrogate of
-/// estimators.md §3 and of the pathwise bounds). Draws are deterministic given (seed, chunk size).
+/// docs/estimators.md §3 and of the pathwise bounds). Draws are deterministic given (seed, chunk size).
 /// </para>
 /// <para>
 /// Several estimators can be drawn together (<see cref="DrawEach"/>): the noise of each chunk is drawn once and every
@@ -263,7 +263,7 @@ public sealed class SharedDrawsNotSupportedException(string estimator)
 
 /// <summary>
 /// Frees native memory held by finalisable TorchSharp objects outside dispose scopes (e.g. the Scalar wrappers
-/// created for every tensor–number operation). With the allocator fix (platform.md §7, freed memory is kept), those
+/// created for every tensor–number operation). With the allocator fix (docs/platform.md §7, freed memory is kept), those
 /// small long-lived allocations sit between the large particle tensors and fragment the heap, so the resident set
 /// grows by about two particle tensors per chunk; a full collection every few million processed elements keeps it
 /// flat (measured on the Gaussian toy, 50 chunks of 8 MB tensors: RSS 1.4 GB without, 0.44 GB with).

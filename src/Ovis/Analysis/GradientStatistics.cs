@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Ovis.Analysis;
 
 /// <summary>
-/// The SNR percentiles of estimators.md §7.4 over ALL D coordinates (unmasked): percentile q is the
+/// The SNR percentiles of docs/estimators.md §7.4 over ALL D coordinates (unmasked): percentile q is the
 /// (⌊q·D⌋ + 1)-th smallest value.
 /// </summary>
 public sealed record SnrPercentiles(double P5, double P25, double P50, double P75, double P95, double Min, double Max, double Mean);
@@ -16,7 +16,7 @@ public sealed record SnrPercentiles(double P5, double P25, double P50, double P7
 public sealed record TrueGradientComparison(double RelativeBias, double Cosine, double TrueNorm);
 
 /// <summary>
-/// Per-coordinate gradient statistics over N draws and the reported summaries of estimators.md §7.3–7.4:
+/// Per-coordinate gradient statistics over N draws and the reported summaries of docs/estimators.md §7.3–7.4:
 /// mean_d, unbiased var_d, snr_d = |mean_d| / max(√var_d, ε), mask_d = 1[var_d &gt; ε]; masked means of variance,
 /// |mean| (magnitude) and SNR; keep ratio; SNR percentiles; the directional SNR (Rainforth et al. 2018, eq. 12);
 /// and, when a true gradient is supplied, the relative bias and cosine.
@@ -142,7 +142,7 @@ public sealed class GradientStatistics
 }
 
 /// <summary>
-/// Streaming first and second moments per coordinate (estimators.md §7.3), in float64 with the first draw as a
+/// Streaming first and second moments per coordinate (docs/estimators.md §7.3), in float64 with the first draw as a
 /// shift for stability: memory O(D) whatever the number of draws.
 /// </summary>
 public sealed class GradientMomentAccumulator
@@ -208,7 +208,7 @@ public sealed class GradientMomentAccumulator
 }
 
 /// <summary>
-/// The directional SNR of estimators.md §7.4 for a known mean: u = mean/‖mean‖, and per draw
+/// The directional SNR of docs/estimators.md §7.4 for a known mean: u = mean/‖mean‖, and per draw
 /// ‖g∥‖ / (ε + ‖g⊥‖) with g∥ = (u·g)u, g⊥ = g − g∥, averaged over the draws. It needs the mean first, so it is the
 /// second pass over the draws (from memory or by replaying the same seed, see <see cref="GradientCollector"/>).
 /// </summary>

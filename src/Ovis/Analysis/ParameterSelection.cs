@@ -7,7 +7,7 @@ namespace Ovis.Analysis;
 public sealed record NamedParameter(string Name, Parameter Parameter);
 
 /// <summary>
-/// Which parameters a gradient analysis differentiates (the reference's <c>grad_key</c>, estimators.md §7.2):
+/// Which parameters a gradient analysis differentiates (the reference's <c>grad_key</c>, docs/estimators.md §7.2):
 /// the inference parameters φ, the generative parameters θ, or every parameter whose registered name contains one of
 /// the given substrings (e.g. "b" for the Gaussian toy's bias). The layout of a draw is the selected parameters
 /// flattened and concatenated in the model's registration order.

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Ovis.Analysis;
 
 /// <summary>
-/// A deterministic oracle for the one-dimensional Gaussian toy (experiments.md §2.1, estimators.md §5.4): the bound
+/// A deterministic oracle for the one-dimensional Gaussian toy (docs/experiments.md §2.1, docs/estimators.md §5.4): the bound
 /// L_K^α(x) = E_{ε ~ N(0, I_K)}[L(z = m(x) + s·ε)] and its exact gradient with respect to θ = μ and φ = (A, b),
 /// computed by Gauss–Hermite product quadrature over the K standard-normal noises in float64. With z
 /// reparameterised, differentiating the quadrature sum by autograd gives the gradient of the quadrature value, which

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Ovis.Bounds;
 
 /// <summary>
-/// The importance-weighted bound and its Rényi generalisation (estimators.md §1, §2.1):
+/// The importance-weighted bound and its Rényi generalisation (docs/estimators.md §1, §2.1):
 /// L_K^α = (1/(1−α)) · [ logsumexp_k((1−α)·log w_k) − log K ].
 /// α = 0 gives the IWAE bound log Ẑ, K = 1 gives the ELBO for every α.
 /// All functions reduce the last axis: log-weights <c>[..., K]</c> give bounds <c>[...]</c>.
@@ -41,7 +41,7 @@ public static class RenyiAlpha
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "the Rényi parameter α must lie in [0, 1)");
     }
 
-    /// <summary>Scaled log-weights a_k = (1−α)·log w_k (estimators.md §1).</summary>
+    /// <summary>Scaled log-weights a_k = (1−α)·log w_k (docs/estimators.md §1).</summary>
     public static Tensor Scale(Tensor logWeights, double alpha)
     {
         Check(alpha);
@@ -49,7 +49,7 @@ public static class RenyiAlpha
     }
 }
 
-/// <summary>The evidence lower bound estimate mean_k log w_k (the ELBO diagnostic of estimators.md §6).</summary>
+/// <summary>The evidence lower bound estimate mean_k log w_k (the ELBO diagnostic of docs/estimators.md §6).</summary>
 public static class EvidenceLowerBound
 {
     /// <summary>mean over the last axis of the (scaled) log-weights, [..., K] → [...].</summary>

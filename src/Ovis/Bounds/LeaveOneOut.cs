@@ -5,7 +5,7 @@ namespace Ovis.Bounds;
 
 /// <summary>
 /// Leave-one-out reductions of the particle axis, in O(K) memory and without cancellation
-/// (estimators.md §4.2, §10). Each returns, for every slot k, a reduction over the other K − 1 entries. The
+/// (docs/estimators.md §4.2, §10). Each returns, for every slot k, a reduction over the other K − 1 entries. The
 /// log-sum-exp never subtracts the dominant weight from a total (see <see cref="LogSumExpExcludingEach"/>) and the
 /// plain means use exclusive prefix and suffix sums, so the results are exact when one weight dominates (v_k → 1)
 /// and free of NaN when some entries are −∞.

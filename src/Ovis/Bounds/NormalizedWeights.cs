@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Ovis.Bounds;
 
 /// <summary>
-/// Self-normalised importance weights v_k = w_k^{1−α} / Σ_l w_l^{1−α} = softmax_k(a_k) (estimators.md §1).
+/// Self-normalised importance weights v_k = w_k^{1−α} / Σ_l w_l^{1−α} = softmax_k(a_k) (docs/estimators.md §1).
 /// </summary>
 public static class NormalizedWeights
 {
@@ -13,7 +13,7 @@ public static class NormalizedWeights
 
 /// <summary>
 /// Effective sample size ESS = (Σ_k w_k)² / Σ_k w_k², computed in log space as
-/// exp(2·logsumexp_k a_k − logsumexp_k 2a_k) (estimators.md §6). Equals 1 when K = 1.
+/// exp(2·logsumexp_k a_k − logsumexp_k 2a_k) (docs/estimators.md §6). Equals 1 when K = 1.
 /// </summary>
 public static class EffectiveSampleSize
 {

@@ -13,7 +13,7 @@ namespace Ovis.Catalog;
 public sealed record RunEvaluationRow(LikelihoodEstimate Estimate, double RiseOverPrevious, double RiseStandardError);
 
 /// <summary>
-/// L_K of a trained run at several K on the same fixed test points (experiments.md §1.5): the model is restored from
+/// L_K of a trained run at several K on the same fixed test points (docs/experiments.md §1.5): the model is restored from
 /// the run's checkpoint, the bound is evaluated in particle chunks (exact), and each K's rise over the previous one is
 /// reported with its paired standard error, so that "L_K rises with K beyond its Monte Carlo error" can be read off.
 /// </summary>

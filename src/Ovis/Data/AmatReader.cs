@@ -2,7 +2,7 @@ namespace Ovis.Data;
 
 /// <summary>
 /// Reader of Larochelle's binarised MNIST text files (<c>binarized_mnist_{train,valid,test}.amat</c>,
-/// experiments.md §4.1): one example per line, <see cref="ValuesPerLine"/> integers 0 or 1 separated by single spaces.
+/// docs/experiments.md §4.1): one example per line, <see cref="ValuesPerLine"/> integers 0 or 1 separated by single spaces.
 /// </summary>
 public static class AmatReader
 {

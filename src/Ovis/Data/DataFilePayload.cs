@@ -7,7 +7,7 @@ namespace Ovis.Data;
 /// The decompressed content ("payload") of a data file that may be stored gzip-compressed or raw. The format is
 /// detected from the first two bytes (0x1F 0x8B for gzip), never from the file name. Gzip files are checked
 /// against the trailer of their last member (CRC-32 and length of the decompressed data), so a corrupted or
-/// truncated archive is reported instead of silently yielding damaged data (design.md, Data/).
+/// truncated archive is reported instead of silently yielding damaged data (docs/design.md, Data/).
 /// </summary>
 public static class DataFilePayload
 {

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Ovis.Data;
 
-/// <summary>A loaded data set: its three splits in the paper's layout (experiments.md §4).</summary>
+/// <summary>A loaded data set: its three splits in the paper's layout (docs/experiments.md §4).</summary>
 public sealed class Dataset
 {
     /// <summary>Create the record.</summary>
@@ -43,7 +43,7 @@ public sealed class Dataset
     public MiniBatchLoader Loader(ImageSplit split, int batchSize, Generator generator) => new(split, batchSize, Binarization, generator);
 
     /// <summary>
-    /// x̄, the per-pixel mean of the binarised training split, float32 [D] (experiments.md §4.5: the SBN's input
+    /// x̄, the per-pixel mean of the binarised training split, float32 [D] (docs/experiments.md §4.5: the SBN's input
     /// centring and output-bias initialisation). With dynamic binarisation it is the mean of one random
     /// binarisation drawn from <paramref name="generator"/>, as in the reference's one pass over the loader.
     /// </summary>
@@ -68,7 +68,7 @@ public sealed class Dataset
 /// <param name="VerifyDigests">check every file's SHA-256 against the registry before use.</param>
 public sealed record DatasetLoadOptions(BinarizationMode? Binarization = null, ulong StaticSeed = 0, bool VerifyDigests = true);
 
-/// <summary>Reads a located data set's files and forms the paper's splits (experiments.md §4).</summary>
+/// <summary>Reads a located data set's files and forms the paper's splits (docs/experiments.md §4).</summary>
 public static class DatasetLoader
 {
     /// <summary>Find the data set with <paramref name="locator"/> and load it.</summary>

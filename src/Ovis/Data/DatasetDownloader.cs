@@ -3,7 +3,7 @@ using System.Net.Http;
 namespace Ovis.Data;
 
 /// <summary>
-/// Checked downloads of a data set's files (design.md, Data/): each file is fetched from the first mirror that
+/// Checked downloads of a data set's files (docs/design.md, Data/): each file is fetched from the first mirror that
 /// answers, into a temporary file beside its destination; its decompressed payload must have the SHA-256 of the
 /// registry before the temporary file is renamed into place. A failed, slow or corrupt download therefore leaves
 /// no file behind, and a damaged mirror is skipped in favour of the next one.

@@ -20,7 +20,7 @@ public enum DataFileFormat
 /// <param name="Count">the number of examples the file must hold.</param>
 public sealed record DataFileSpec(string Role, string FileName, DataFileFormat Format, string? Sha256, int Count);
 
-/// <summary>How the validation split is formed (experiments.md §4).</summary>
+/// <summary>How the validation split is formed (docs/experiments.md §4).</summary>
 public enum ValidationSplit
 {
     /// <summary>The last <see cref="DatasetSpec.ValidationCount"/> training images (MNIST: 50k / 10k).</summary>
@@ -33,7 +33,7 @@ public enum ValidationSplit
 
 /// <summary>
 /// Everything Ovis knows about a named data set: its files and their digests, where to look for them, where it can
-/// be downloaded from, how to split and binarise it (experiments.md §4, data/README.md).
+/// be downloaded from, how to split and binarise it (docs/experiments.md §4).
 /// </summary>
 /// <param name="Name">registry name, e.g. "mnist".</param>
 /// <param name="Folder">sub-folder of a data directory holding the files, e.g. "mnist".</param>
@@ -58,7 +58,7 @@ public sealed record DatasetSpec(
         => Files.FirstOrDefault(f => f.Role == role) ?? throw new ArgumentException($"data set '{Name}' has no file with role '{role}'");
 }
 
-/// <summary>The data sets Ovis knows by name (experiments.md §4; digests from data/README.md).</summary>
+/// <summary>The data sets Ovis knows by name (docs/experiments.md §4; digests in docs/experiments.md §4.4).</summary>
 public static class DatasetRegistry
 {
     /// <summary>The original MNIST (LeCun et al.), grey levels: 50k train / 10k validation (last 10k of train) / 10k test, binarised dynamically.</summary>

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace Ovis.Data;
 
-/// <summary>What an IDX file holds, by its magic number (experiments.md §4.3).</summary>
+/// <summary>What an IDX file holds, by its magic number (docs/experiments.md §4.3).</summary>
 public enum IdxKind
 {
     /// <summary>labels: magic 0x00000801, one dimension [N], unsigned bytes.</summary>
@@ -25,7 +25,7 @@ public sealed record IdxArray(string Path, int[] Dimensions, byte[] Data)
 }
 
 /// <summary>
-/// Reader of the IDX format of MNIST and Fashion-MNIST (experiments.md §4.3): a big-endian header — two zero
+/// Reader of the IDX format of MNIST and Fashion-MNIST (docs/experiments.md §4.3): a big-endian header — two zero
 /// bytes, the type code 0x08 (unsigned byte), the number of dimensions — then the dimensions as big-endian int32,
 /// then the values. Files may be gzip-compressed or raw (detected by content). Every defect gives an
 /// <see cref="InvalidDataException"/> naming the file and saying what is wrong.

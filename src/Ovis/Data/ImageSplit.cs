@@ -69,7 +69,7 @@ public sealed class ImageSplit
     }
 
     /// <summary>
-    /// The split with every pixel binarised once and for all (static binarisation, experiments.md §4):
+    /// The split with every pixel binarised once and for all (static binarisation, docs/experiments.md §4):
     /// Bernoulli(pixel/255) drawn from <paramref name="generator"/> (one fixed draw from a seed), as 0/1 bytes.
     /// </summary>
     public ImageSplit BinarizeStatically(Generator generator)
@@ -90,7 +90,7 @@ public sealed class ImageSplit
     }
 }
 
-/// <summary>How the pixels of a split become the binary x ∈ {0, 1}^D the models see (experiments.md §4).</summary>
+/// <summary>How the pixels of a split become the binary x ∈ {0, 1}^D the models see (docs/experiments.md §4).</summary>
 public enum BinarizationMode
 {
     /// <summary>Bernoulli(pixel/255) re-drawn at every access (every epoch, every evaluation batch).</summary>
@@ -103,7 +103,7 @@ public enum BinarizationMode
     None,
 }
 
-/// <summary>Binarisation of uint8 grey levels (experiments.md §4).</summary>
+/// <summary>Binarisation of uint8 grey levels (docs/experiments.md §4).</summary>
 public static class Binarization
 {
     /// <summary>The threshold of the paper's Fashion-MNIST binarisation: pixel/255 ≥ 0.5, i.e. byte ≥ 128.</summary>

@@ -11,7 +11,7 @@ namespace Ovis.Data;
 public sealed record LoaderState(int Epoch, int NextBatch, long[]? Permutation, byte[] GeneratorState);
 
 /// <summary>
-/// Mini-batches of a split, shuffled without replacement at every epoch (experiments.md §1.3): an epoch visits
+/// Mini-batches of a split, shuffled without replacement at every epoch (docs/experiments.md §1.3): an epoch visits
 /// every image exactly once in a random order drawn from <see cref="Generator"/>; I = ceil(N / B) batches per
 /// epoch, the last one smaller when B does not divide N. With <see cref="BinarizationMode.Dynamic"/> each batch is
 /// binarised afresh from the same generator, so a resumed run (<see cref="SaveState"/>) repeats the exact draws.

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Ovis.Estimators;
 
 /// <summary>
-/// <c>dreg</c>, IWAE-DReG (Tucker et al. 2019; estimators.md §4.10), hook-free and with one forward pass.
+/// <c>dreg</c>, IWAE-DReG (Tucker et al. 2019; docs/estimators.md §4.10), hook-free and with one forward pass.
 /// log q is evaluated with q's parameters detached at the reparameterised z (as <see cref="StickingTheLanding"/>),
 /// a_k = (1−α) log w_k and ṽ_k = sg(softmax_k a_k). With g_k = ∂(Σ_l ṽ_l a_l)/∂z_k = ṽ_k ∂a_k/∂z_k (one
 /// <c>autograd.grad</c> with the graph retained) the surrogate is, per (b, m),

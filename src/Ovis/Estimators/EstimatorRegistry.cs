@@ -19,7 +19,7 @@ public sealed class EstimatorIdException : ArgumentException
 }
 
 /// <summary>
-/// Parses estimator ids into typed estimators (estimators.md §4; peers.md: typed options instead of substring
+/// Parses estimator ids into typed estimators (docs/estimators.md §4; docs/estimators.md §9.9: typed options instead of substring
 /// matching). Every id is matched in full against one form; nothing is guessed. Further forms can be added with
 /// <see cref="Register"/>.
 /// </summary>

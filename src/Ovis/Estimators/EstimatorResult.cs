@@ -5,7 +5,7 @@ namespace Ovis.Estimators;
 
 /// <summary>
 /// The output of one estimator evaluation: the scalar surrogate loss whose gradient is the (negated) gradient
-/// estimate, and the per-data-point diagnostics of estimators.md §6, all detached.
+/// estimate, and the per-data-point diagnostics of docs/estimators.md §6, all detached.
 /// </summary>
 public sealed class EstimatorResult
 {
@@ -19,14 +19,14 @@ public sealed class EstimatorResult
     /// <summary>The scalar surrogate loss; <c>Loss.backward()</c> yields minus the gradient estimate.</summary>
     public Tensor Loss { get; }
 
-    /// <summary>Per-data-point diagnostics [B], keyed as in estimators.md §6 (<c>loss/L_k</c>, <c>loss/ess</c>, ...).</summary>
+    /// <summary>Per-data-point diagnostics [B], keyed as in docs/estimators.md §6 (<c>loss/L_k</c>, <c>loss/ess</c>, ...).</summary>
     public IReadOnlyDictionary<string, Tensor> Diagnostics { get; }
 
     /// <summary>The batch mean of a diagnostic as a double.</summary>
     public double Mean(string key) => Diagnostics[key].mean().ToDouble();
 }
 
-/// <summary>The names of the diagnostics every estimator returns (estimators.md §6).</summary>
+/// <summary>The names of the diagnostics every estimator returns (docs/estimators.md §6).</summary>
 public static class DiagnosticKeys
 {
     /// <summary>mean_m L, the bound the generative parameters are trained on.</summary>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ovis.Estimators;
 
 /// <summary>
-/// The sizes and bound parameters of one estimator evaluation (estimators.md §1, §5.1).
+/// The sizes and bound parameters of one estimator evaluation (docs/estimators.md §1, §5.1).
 /// </summary>
 /// <param name="Particles">K, the number of importance particles of the bound (≥ 1).</param>
 /// <param name="OuterSamples">M, the number of outer Monte Carlo copies (default 1).</param>
@@ -31,7 +31,7 @@ public sealed record EstimatorSettings(int Particles, int OuterSamples = 1, doub
 /// <param name="Model">the model that produced the particles.</param>
 /// <param name="Data">the data points x, [B, ...].</param>
 /// <param name="Generator">the random generator of the run (null: the global one).</param>
-/// <param name="Diagnostics">whether to compute the per-point diagnostics of estimators.md §6 (bound, ELBO, ESS, …);
+/// <param name="Diagnostics">whether to compute the per-point diagnostics of docs/estimators.md §6 (bound, ELBO, ESS, …);
 /// callers that only differentiate the loss (the gradient analysis, the trainer's SNR probe) turn them off, which
 /// saves about a tenth of a score-function evaluation at large K.</param>
 public sealed record EstimatorContext(EstimatorSettings Settings, LatentVariableModel Model, Tensor Data, Generator? Generator = null, bool Diagnostics = true);

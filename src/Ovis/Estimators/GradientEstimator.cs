@@ -39,7 +39,7 @@ public sealed record EstimatorDescription(EstimatorFamily Family, string Summary
 
 /// <summary>
 /// Base of every gradient estimator: a scalar surrogate loss built from the particles' log-densities
-/// (design.md, "the flow of one training step"). An estimator never knows the architecture.
+/// (docs/design.md, "the flow of one training step"). An estimator never knows the architecture.
 /// </summary>
 public abstract class GradientEstimator
 {
@@ -122,7 +122,7 @@ public abstract class GradientEstimator
     }
 
     /// <summary>
-    /// The diagnostics of estimators.md §6 from the scaled log-weights a [B, M, K_tot] (detached), the bound used
+    /// The diagnostics of docs/estimators.md §6 from the scaled log-weights a [B, M, K_tot] (detached), the bound used
     /// for θ [B, M], log p(x|z) [B, M, K_tot] and, for the score-function family, the control-variate error; empty when
     /// the context turns diagnostics off (<see cref="EstimatorContext.Diagnostics"/>).
     /// </summary>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Ovis.Estimators;
 
 /// <summary>
-/// The quantities every control variate is built from (estimators.md §1), computed once under no-grad from the
+/// The quantities every control variate is built from (docs/estimators.md §1), computed once under no-grad from the
 /// scaled log-weights of the score particles: L = (logsumexp_k a_k − log K)/(1−α) [B, M], v = softmax_k(a) and the
 /// learning signal d_k = L − v_k [B, M, K]. OVIS_MC also sees its auxiliary particles' scaled log-weights.
 /// </summary>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ovis.Estimators;
 
 /// <summary>
-/// The neural baseline b_ψ(x) of <c>reinforce-baseline</c> (estimators.md §4.1): the input 2x − 1, flattened, then
+/// The neural baseline b_ψ(x) of <c>reinforce-baseline</c> (docs/estimators.md §4.1): the input 2x − 1, flattened, then
 /// Linear(D_x → H), tanh, Linear(H → 1), squeezed to [B]. The reference puts a BatchNorm1d after the hidden
 /// Linear; Ovis leaves it out: in training mode it makes b(x_b) depend on the other points of the batch (and, in
 /// the exact oracle, on a batch of identical copies, where it normalises every input to zero), and it behaves

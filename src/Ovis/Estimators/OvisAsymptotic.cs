@@ -7,7 +7,7 @@ public enum OvisAsymptoticForm
 {
     /// <summary>
     /// VIMCO's arithmetic leave-one-out, [LOO_k − log(K−1)]/(1−α): the paper's eq. (17) at α = 0, and the form that
-    /// stays unbiased at γ = 0 for every α (estimators.md §4.4–4.5). Ovis's default.
+    /// stays unbiased at γ = 0 for every α (docs/estimators.md §4.4–4.5). Ovis's default.
     /// </summary>
     Arithmetic,
     /// <summary>VIMCO's geometric leave-one-out (the reference's OvisAsymptoticFromVimco, geometric).</summary>
@@ -21,7 +21,7 @@ public enum OvisAsymptoticForm
 }
 
 /// <summary>
-/// OVIS~, the asymptotic optimal control variate of the paper's eq. (17) (estimators.md §4.4, §8.3):
+/// OVIS~, the asymptotic optimal control variate of the paper's eq. (17) (docs/estimators.md §4.4, §8.3):
 /// c_k = log Ẑ_[−k] − γ·v_k + (1−γ)·log(1 − 1/K), γ ∈ [0, 1]. The residual is
 /// r_k = −log(1 − v_k) − v_k + γ(v_k + log(1 − 1/K)) at α = 0, O(K⁻²) when the weights are balanced.
 /// γ = 0 is unbiased; γ &gt; 0 adds γ·E[Σ_k v_k h_k], the RWS wake-φ direction (§4.4). Requires K ≥ 2.

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Ovis.Estimators;
 
-/// <summary>How OVIS_MC obtains its S auxiliary particles (estimators.md §4.3).</summary>
+/// <summary>How OVIS_MC obtains its S auxiliary particles (docs/estimators.md §4.3).</summary>
 public enum AuxiliaryParticles
 {
     /// <summary>S extra particles beyond the K of the bound (the paper's form).</summary>
@@ -12,7 +12,7 @@ public enum AuxiliaryParticles
 }
 
 /// <summary>
-/// OVIS_MC, the paper's eq. (12) (estimators.md §4.3, §8.2): the optimal control variate
+/// OVIS_MC, the paper's eq. (12) (docs/estimators.md §4.3, §8.2): the optimal control variate
 /// c_k* = E_{z'~q}[d_k(z_1..z_{k−1}, z', z_{k+1}..z_K)] estimated with S auxiliary particles shared by all slots:
 /// c_k = (1/S) Σ_s [ (logaddexp(LOO_k, a'_s) − log K)/(1−α) − exp(a'_s − logaddexp(LOO_k, a'_s)) ].
 /// Computed in O(S·K) memory per data point (the reference builds [S, K, K]). Unbiased for every α: c_k does not

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ovis.Estimators;
 
 /// <summary>
-/// Base of the pathwise (reparameterised) family, estimators.md §4.8–4.10: z is drawn by a differentiable path
+/// Base of the pathwise (reparameterised) family, docs/estimators.md §4.8–4.10: z is drawn by a differentiable path
 /// (the model must have <see cref="LatentVariableModel.CanReparameterize"/>), log q is not detached, and the loss
 /// is −mean_b mean_m L over a (possibly remapped) [B, M', K'] layout of the M·K particles. A model with discrete
 /// latents is refused by <see cref="GradientEstimator.Compute"/> before anything is computed.
@@ -20,7 +20,7 @@ public abstract class PathwiseEstimator : GradientEstimator
 
     /// <summary>
     /// How the M·K particles drawn per data point are grouped into M' outer copies of a K'-particle bound
-    /// (the catalogue's remapping, estimators.md §4): by default unchanged.
+    /// (the catalogue's remapping, docs/estimators.md §4): by default unchanged.
     /// </summary>
     protected virtual (int outer, int particles) Grouping(int outerSamples, int particles) => (outerSamples, particles);
 
@@ -34,7 +34,7 @@ public abstract class PathwiseEstimator : GradientEstimator
     }
 
     /// <summary>
-    /// −mean_{b,m'} L_{K'}^α with log q not detached (estimators.md §4.8); the scaled log-weights a [B, M', K'],
+    /// −mean_{b,m'} L_{K'}^α with log q not detached (docs/estimators.md §4.8); the scaled log-weights a [B, M', K'],
     /// the bound [B, M'] and the diagnostics come back with it.
     /// </summary>
     public override EstimatorResult Surrogate(ParticleLogDensities densities, EstimatorContext context)
@@ -52,7 +52,7 @@ public abstract class PathwiseEstimator : GradientEstimator
 }
 
 /// <summary>
-/// <c>pathwise</c>: the reparameterised gradient of −mean_m L_K^α with the given (M, K) (estimators.md §4.8,
+/// <c>pathwise</c>: the reparameterised gradient of −mean_m L_K^α with the given (M, K) (docs/estimators.md §4.8,
 /// reference class Pathwise). Unbiased for ∇L_K^α (θ and φ) on a reparameterisable model.
 /// </summary>
 public sealed class Pathwise : PathwiseEstimator
@@ -69,7 +69,7 @@ public sealed class Pathwise : PathwiseEstimator
 
 /// <summary>
 /// <c>pathwise-iwae</c>: M := 1, K := M·K, i.e. one importance-weighted bound over all M·K particles, and its
-/// reparameterised gradient (estimators.md §4.8, reference class PathwiseIWAE). Unbiased for ∇L_{M·K}^α (θ and
+/// reparameterised gradient (docs/estimators.md §4.8, reference class PathwiseIWAE). Unbiased for ∇L_{M·K}^α (θ and
 /// φ); with α &gt; 0 it is the exact pathwise gradient of the IWR bound.
 /// </summary>
 public sealed class PathwiseIwae : PathwiseEstimator
@@ -89,7 +89,7 @@ public sealed class PathwiseIwae : PathwiseEstimator
 
 /// <summary>
 /// <c>pathwise-vae</c>: K := 1, M := M·K, i.e. the ELBO averaged over M·K reparameterised samples
-/// (estimators.md §4.8, reference class PathwiseVAE). Unbiased for ∇ELBO (θ and φ); its target is L_1 whatever K.
+/// (docs/estimators.md §4.8, reference class PathwiseVAE). Unbiased for ∇ELBO (θ and φ); its target is L_1 whatever K.
 /// </summary>
 public sealed class PathwiseVae : PathwiseEstimator
 {
@@ -110,7 +110,7 @@ public sealed class PathwiseVae : PathwiseEstimator
 }
 
 /// <summary>
-/// <c>stl</c>, IWAE "sticking the landing" (estimators.md §4.9): as <see cref="Pathwise"/>, but log q(z|x) is
+/// <c>stl</c>, IWAE "sticking the landing" (docs/estimators.md §4.9): as <see cref="Pathwise"/>, but log q(z|x) is
 /// evaluated with q's parameters detached (<see cref="SamplingOptions.DetachPosteriorParameters"/>) at the
 /// reparameterised z, so φ receives only the path derivative Σ_k v_k ∂_z log w_k · ∂z_k/∂φ and the score term is
 /// dropped. θ gets ∇_θ L. Unbiased at K = 1 (the dropped term has mean zero) but <b>biased</b> for K &gt; 1, so
@@ -118,7 +118,7 @@ public sealed class PathwiseVae : PathwiseEstimator
 /// <para>
 /// Ovis detaches the parameters inside the model, which keeps every fixed argument of q: the Gaussian toy keeps
 /// its fixed standard deviation 2/3, so the reference code's bug (q rebuilt from its learnable parameters only,
-/// with scale 1, estimators.md §4.10 and §9.6) is <b>not</b> reproduced.
+/// with scale 1, docs/estimators.md §4.10 and §9.6) is <b>not</b> reproduced.
 /// </para>
 /// </summary>
 public sealed class StickingTheLanding : PathwiseEstimator

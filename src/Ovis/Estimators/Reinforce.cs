@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Ovis.Estimators;
 
 /// <summary>
-/// REINFORCE for the importance-weighted bound: c_k = 0 (estimators.md §4.1). Unbiased; the floor every other
+/// REINFORCE for the importance-weighted bound: c_k = 0 (docs/estimators.md §4.1). Unbiased; the floor every other
 /// score-function estimator is timed against.
 /// </summary>
 public sealed class Reinforce : ScoreFunctionEstimator

@@ -8,7 +8,7 @@ namespace Ovis.Estimators;
 
 /// <summary>
 /// <c>reinforce-baseline</c>: REINFORCE with a learned baseline c_k = b_ψ(x), the same for every k and m
-/// (estimators.md §3, §4.1). The surrogate adds T_cv = mean_{m,k}(b_ψ(x) − sg(d_k))² to the score-function loss
+/// (docs/estimators.md §3, §4.1). The surrogate adds T_cv = mean_{m,k}(b_ψ(x) − sg(d_k))² to the score-function loss
 /// (w_cv = 1); ψ receives gradient only from T_cv because (d_k − c_k) is detached inside T_φ. Unbiased: b_ψ(x) does
 /// not depend on z_k. The estimator owns ψ (<see cref="IEstimatorWithParameters"/>): the trainer builds it before the
 /// first step, gives it an Adam optimiser of its own at <see cref="ParameterLearningRate"/> (the reference's 5e-3) and

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ovis.Estimators;
 
 /// <summary>
-/// Reweighted wake-sleep (Bornschein and Bengio 2015; Le et al. 2019), estimators.md §4.6. Particles are drawn
+/// Reweighted wake-sleep (Bornschein and Bengio 2015; Le et al. 2019), docs/estimators.md §4.6. Particles are drawn
 /// without reparameterisation; the θ-loss is −mean_{b,m} L_K^α with log q detached inside the log-weights (the
 /// same T_θ as the score-function family, §3), so E[ĝ_θ] = ∇_θ L_K^α. Subclasses give the φ-loss:
 /// wake-φ (<see cref="WakeWake"/>) or sleep-φ (<see cref="WakeSleep"/>). Total loss = θ-loss + φ-loss.
@@ -44,7 +44,7 @@ public abstract class ReweightedWakeSleep : GradientEstimator
 }
 
 /// <summary>
-/// <c>wake-wake</c> (RWS with the wake-φ update), estimators.md §4.6: φ-loss −mean_{b,m} Σ_k sg(v_k)·log q(z_k|x),
+/// <c>wake-wake</c> (RWS with the wake-φ update), docs/estimators.md §4.6: φ-loss −mean_{b,m} Σ_k sg(v_k)·log q(z_k|x),
 /// so ĝ_φ = Σ_k v_k h_k — a self-normalised importance-sampling estimate of E_{p(z|x)}[∇_φ log q(z|x)] =
 /// −∇_φ KL(p(z|x) ‖ q(z|x)), biased for finite K (the bias vanishes as K → ∞). Not a gradient of L_K for φ;
 /// θ is unbiased for ∇_θ L_K^α.
@@ -72,7 +72,7 @@ public sealed class WakeWake : ReweightedWakeSleep
 }
 
 /// <summary>
-/// <c>wake-sleep</c> (RWS with the sleep-φ update), estimators.md §4.6: draw a full batch of N = B·M·K pairs
+/// <c>wake-sleep</c> (RWS with the sleep-φ update), docs/estimators.md §4.6: draw a full batch of N = B·M·K pairs
 /// z ~ p_θ(z), x ~ p_θ(x|z) under no-grad and minimise −mean_n log q_φ(z_n|x_n); E[ĝ_φ] = E_{p(x,z)}[∇_φ log q(z|x)]
 /// = −∇_φ E_{p(x)} KL(p(z|x) ‖ q(z|x)). The reference intends B·M·K but draws only B because M and K are never passed
 /// on (§4.6, §9); Ovis draws all B·M·K. Needs a model implementing <see cref="IGenerativeSampler"/>; θ is trained

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ovis.Estimators;
 
 /// <summary>
-/// The shared score-function surrogate of estimators.md §3. Per (b, m):
+/// The shared score-function surrogate of docs/estimators.md §3. Per (b, m):
 /// T_θ = −L (log q detached inside the log-weights, so it reaches θ only) and
 /// T_φ = −Σ_k sg(d_k − c_k)·log q(z_k|x) (reaches φ only), with loss = mean_b mean_m (T_θ + T_φ). The gradients are
 /// ∇_θ loss = −∇_θ L and ∇_φ loss = −Σ_k (d_k − c_k) h_k with h_k = ∇_φ log q(z_k|x) (eq. of §2.2).

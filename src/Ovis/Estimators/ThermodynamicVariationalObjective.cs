@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Ovis.Estimators;
 
-/// <summary>How λ_1, the first positive point of the TVO partition, is chosen (estimators.md §4.7).</summary>
+/// <summary>How λ_1, the first positive point of the TVO partition, is chosen (docs/estimators.md §4.7).</summary>
 public enum ThermodynamicSchedule
 {
     /// <summary>λ_1 = 10^{−n} from <c>-beta{n}</c> (default n = 10).</summary>
@@ -15,7 +15,7 @@ public enum ThermodynamicSchedule
     Config2,
 }
 
-/// <summary>The Riemann rule of the TVO sum (estimators.md §4.7).</summary>
+/// <summary>The Riemann rule of the TVO sum (docs/estimators.md §4.7).</summary>
 public enum RiemannRule
 {
     /// <summary>Δ_j = λ_{j+1} − λ_j for j &lt; P, Δ_P = 0 (a lower bound on log p(x)).</summary>
@@ -27,7 +27,7 @@ public enum RiemannRule
 }
 
 /// <summary>
-/// The thermodynamic variational objective (Masrani et al. 2019), estimators.md §2.3 and §4.7, with the
+/// The thermodynamic variational objective (Masrani et al. 2019), docs/estimators.md §2.3 and §4.7, with the
 /// reference code's covariance-form surrogate. Partition 0 = λ_0 &lt; λ_1 &lt; … &lt; λ_P = 1 with λ_1..λ_P log-spaced
 /// (base 10) from λ_1 to 1. Per (b, m), with f_k = a_k (log q not detached), ℓp_k = log p(x, z_k),
 /// ℓq_k = Σ_l log q(z_k^l|x) and for every λ_j:
@@ -87,7 +87,7 @@ public sealed class ThermodynamicVariationalObjective : GradientEstimator
     /// <inheritdoc />
     public override GradientClaim? Claim(double alpha) => null;
 
-    /// <summary>λ_1 for K particles (estimators.md §4.7).</summary>
+    /// <summary>λ_1 for K particles (docs/estimators.md §4.7).</summary>
     public double FirstPoint(int particles) => Schedule switch
     {
         ThermodynamicSchedule.Config1 => particles < 10 ? 0.05 : particles < 30 ? 0.2 : 0.3,
@@ -107,7 +107,7 @@ public sealed class ThermodynamicVariationalObjective : GradientEstimator
         return lambdas;
     }
 
-    /// <summary>The Riemann multipliers Δ_0..Δ_P of the partition (estimators.md §4.7).</summary>
+    /// <summary>The Riemann multipliers Δ_0..Δ_P of the partition (docs/estimators.md §4.7).</summary>
     public double[] Multipliers(int particles)
     {
         var lambda = Partition(particles);

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Ovis.Estimators;
 
-/// <summary>How VIMCO estimates the left-out particle's log-weight (estimators.md §4.2).</summary>
+/// <summary>How VIMCO estimates the left-out particle's log-weight (docs/estimators.md §4.2).</summary>
 public enum LeaveOneOutEstimate
 {
     /// <summary>the log of the arithmetic mean of the other tempered weights.</summary>
@@ -13,7 +13,7 @@ public enum LeaveOneOutEstimate
 }
 
 /// <summary>
-/// VIMCO (Mnih and Rezende 2016), estimators.md §4.2: c_k is L recomputed with particle k's log-weight replaced by
+/// VIMCO (Mnih and Rezende 2016), docs/estimators.md §4.2: c_k is L recomputed with particle k's log-weight replaced by
 /// an estimate â_{−k} built from the others, c_k = [logsumexp({a_l}_{l≠k} ∪ {â_{−k}}) − log K]/(1−α).
 /// The arithmetic form simplifies exactly to [LOO_k − log(K−1)]/(1−α) = log Ẑ_[−k] at α = 0; the geometric form
 /// uses â_{−k} = Σ_{l≠k} a_l/(K−1). Both are O(K) in memory (no K×K tensor) and unbiased. At K = 1, c = 0.

@@ -12,7 +12,7 @@ namespace Ovis.Evaluation;
 public sealed record ActiveUnitsResult(int Active, int Units, double[] Variances, double Threshold);
 
 /// <summary>
-/// Active units (Burda et al.; experiments.md §1.5 step 1): estimate E_q[z_d|x] per data point by the mean of S
+/// Active units (Burda et al.; docs/experiments.md §1.5 step 1): estimate E_q[z_d|x] per data point by the mean of S
 /// samples from q (S = 1000), concatenate all stochastic layers, and count the units whose unbiased variance over
 /// the data points exceeds 1e−3 (the ovis threshold; Burda et al. use 1e−2).
 /// </summary>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ovis.Evaluation;
 
 /// <summary>
-/// Per-data-point results of an importance-weighted evaluation with K particles (experiments.md §1.1, §1.5 steps 3–5).
+/// Per-data-point results of an importance-weighted evaluation with K particles (docs/experiments.md §1.1, §1.5 steps 3–5).
 /// </summary>
 /// <param name="Particles">K.</param>
 /// <param name="Bound">L_K = logsumexp_k log w_k − log K per data point (the estimate of log p(x)).</param>
@@ -116,7 +116,7 @@ public sealed class LogWeightAccumulator : IDisposable
 }
 
 /// <summary>
-/// Evaluates the importance-weighted bound L_K with a large K (5000 in the paper, experiments.md §1.5 steps 4–5)
+/// Evaluates the importance-weighted bound L_K with a large K (5000 in the paper, docs/experiments.md §1.5 steps 4–5)
 /// over a data set in bounded memory: data points in batches of <see cref="BatchSize"/>, particles in chunks of
 /// <see cref="ParticleChunk"/>, combined exactly by <see cref="LogWeightAccumulator"/> (α = 0 always). Also
 /// gives ELBO, KL(q‖p(z|x)) = L_K − ELBO and ESS from the same particles. Runs without gradient.

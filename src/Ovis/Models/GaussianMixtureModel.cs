@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ovis.Models;
 
 /// <summary>
-/// The Gaussian mixture model of paper Figure 2 (experiments.md §2.2; Le et al. 2019):
+/// The Gaussian mixture model of paper Figure 2 (docs/experiments.md §2.2; Le et al. 2019):
 /// <list type="bullet">
 /// <item>prior p_θ(c) = Cat(softmax θ), θ ∈ R^C learnable, initialised to 0 (uniform);</item>
 /// <item>likelihood p(x|c) = N(x; 10c, 5²), fixed;</item>
@@ -35,7 +35,7 @@ public sealed class GaussianMixtureModel : LatentVariableModel, IEnumerableLaten
     /// <param name="hidden">hidden units of η_φ (16 in the paper).</param>
     /// <param name="dtype">parameter dtype (float64 for the exact oracle).</param>
     /// <param name="generator">generator for the network's initialisation: weight and bias i.i.d.
-    /// U(−1/√fan_in, 1/√fan_in) (PyTorch's default, experiments.md §1.3); null uses the global one.</param>
+    /// U(−1/√fan_in, 1/√fan_in) (PyTorch's default, docs/experiments.md §1.3); null uses the global one.</param>
     public GaussianMixtureModel(int clusters = 20, int hidden = 16, ScalarType dtype = ScalarType.Float32, Generator? generator = null)
         : base("gaussian_mixture")
     {
@@ -143,7 +143,7 @@ public sealed class GaussianMixtureModel : LatentVariableModel, IEnumerableLaten
     public IReadOnlyList<Tensor> EnumerateConfigurations() => new[] { eye(Clusters, dtype: theta.dtype) };
 
     /// <summary>
-    /// Posterior error (experiments.md §2.2, <c>gmm/posterior_mse</c> in the reference; an L2 norm, not squared):
+    /// Posterior error (docs/experiments.md §2.2, <c>gmm/posterior_mse</c> in the reference; an L2 norm, not squared):
     /// mean over x of ‖softmax η_φ(x) − p_θ*(·|x)‖₂.
     /// </summary>
     public double PosteriorError(Tensor x)
@@ -160,7 +160,7 @@ public sealed class GaussianMixtureModel : LatentVariableModel, IEnumerableLaten
         return (posterior.to(float64) - truePosterior.to(float64)).square().sum(-1).sqrt().mean().ToDouble();
     }
 
-    /// <summary>Prior error (experiments.md §2.2, <c>gmm/prior_mse</c> in the reference): ‖softmax θ − π*‖₂.</summary>
+    /// <summary>Prior error (docs/experiments.md §2.2, <c>gmm/prior_mse</c> in the reference): ‖softmax θ − π*‖₂.</summary>
     public double PriorError()
     {
         using var scope = NewDisposeScope();
@@ -170,7 +170,7 @@ public sealed class GaussianMixtureModel : LatentVariableModel, IEnumerableLaten
 
     /// <summary>
     /// Draw data from the true model: c ~ π*, x ~ N(10c, 5²), [N, 1] in the model's dtype (the infinite data stream
-    /// of experiments.md §2.2).
+    /// of docs/experiments.md §2.2).
     /// </summary>
     public Tensor SampleData(int count, Generator? generator = null)
     {

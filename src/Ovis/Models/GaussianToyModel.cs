@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Ovis.Models;
 
-/// <summary>Which spread the Gaussian toy's q uses (experiments.md §2.1, estimators.md §5.4, §9.7).</summary>
+/// <summary>Which spread the Gaussian toy's q uses (docs/experiments.md §2.1, docs/estimators.md §5.4, §9.7).</summary>
 public enum GaussianToySpread
 {
     /// <summary>standard deviation 2/3, as in the reference code (the default, matches the paper's figures).</summary>
@@ -14,7 +14,7 @@ public enum GaussianToySpread
 }
 
 /// <summary>
-/// The Gaussian toy of the asymptotic study (Rainforth et al. 2018; experiments.md §2.1):
+/// The Gaussian toy of the asymptotic study (Rainforth et al. 2018; docs/experiments.md §2.1):
 /// p(z) = N(μ, I), p(x|z) = N(z, I), q(z|x) = N(xA + b, s²I) with a fixed s. θ = μ, φ = (A, b).
 /// The exact posterior is N((x + μ)/2, I/2), so the optimum is μ* = mean(x), A* = I/2, b* = μ*/2.
 /// One stochastic layer; reparameterisable.

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ovis.Models;
 
 /// <summary>
-/// The Gaussian VAE of the paper's Figure 4 (experiments.md §2.4, the ovis <c>VAE</c> class): one layer of N
+/// The Gaussian VAE of the paper's Figure 4 (docs/experiments.md §2.4, the ovis <c>VAE</c> class): one layer of N
 /// independent Gaussian latents with the fixed prior p(z) = N(0, I);
 /// encoder MLP D_x → H → tanh → H → tanh → 2N whose outputs are read as N interleaved (mean, log-std) pairs,
 /// q(z|x) = N(mean, exp(log-std)²), on the raw input x ∈ {0,1}^D_x; decoder MLP N → H → tanh → H → tanh → D_x giving

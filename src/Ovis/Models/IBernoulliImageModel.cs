@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Ovis.Models;
 
 /// <summary>
-/// A model of binary images whose likelihood p(x|z) is Bernoulli (the SBN and the Gaussian VAE of experiments.md
+/// A model of binary images whose likelihood p(x|z) is Bernoulli (the SBN and the Gaussian VAE of docs/experiments.md
 /// §2.3–2.4): draws from the prior p(z) and the pixel probabilities E[x | z], which the figures of prior samples and
 /// reconstructions show.
 /// </summary>

@@ -4,7 +4,7 @@ namespace Ovis.Models;
 
 /// <summary>
 /// A model that can draw (x, z) pairs from its generative model p_θ(z) p_θ(x|z) by ancestral sampling: what the
-/// sleep phase of reweighted wake-sleep needs (estimators.md §4.6). Optional: models without it cannot run
+/// sleep phase of reweighted wake-sleep needs (docs/estimators.md §4.6). Optional: models without it cannot run
 /// <c>wake-sleep</c>.
 /// </summary>
 public interface IGenerativeSampler

@@ -14,7 +14,7 @@ public sealed record RowwiseForward(ParticleLogDensities Densities, IReadOnlyLis
 /// <summary>
 /// A model that can evaluate itself with per-data-row copies of its parameters, so that the gradient of a sum of
 /// per-row losses w.r.t. those copies gives every row's own parameter gradient in ONE autograd call. The gradient
-/// analysis (estimators.md §7, experiments.md §2.1) uses this to put many independent gradient draws in the batch
+/// analysis (docs/estimators.md §7, docs/experiments.md §2.1) uses this to put many independent gradient draws in the batch
 /// dimension instead of looping over backward passes. Valid for every estimator whose loss is a mean of per-data-point
 /// terms (the score-function surrogate of §3 and the pathwise bounds).
 /// </summary>

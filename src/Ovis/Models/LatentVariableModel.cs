@@ -8,12 +8,12 @@ namespace Ovis.Models;
 /// <param name="Reparameterize">draw z by a differentiable path (pathwise estimators); false draws z without
 /// gradient (score-function estimators).</param>
 /// <param name="DetachPosteriorParameters">evaluate log q(z|x) with q's parameters detached, at a z that keeps its
-/// path gradient (STL and DReG, estimators.md §4.9–4.10).</param>
+/// path gradient (STL and DReG, docs/estimators.md §4.9–4.10).</param>
 /// <param name="Generator">the random generator to draw from; null uses the global one.</param>
 public sealed record SamplingOptions(bool Reparameterize = false, bool DetachPosteriorParameters = false, Generator? Generator = null);
 
 /// <summary>
-/// The model contract of Ovis (design.md): a latent-variable model p_θ(x, z) with an amortised posterior
+/// The model contract of Ovis (docs/design.md): a latent-variable model p_θ(x, z) with an amortised posterior
 /// q_φ(z|x), both organised in L stochastic layers. A model returns, for every particle, log p(x|z), per-layer
 /// log p(z_l) and log q(z_l|x) and the samples; it never knows the estimator. Users bring their own model by
 /// deriving from this class and implementing <see cref="Sample"/> and <see cref="Evaluate"/>.
@@ -49,7 +49,7 @@ public abstract class LatentVariableModel : nn.Module
     public abstract ParticleLogDensities Evaluate(Tensor x, IReadOnlyList<Tensor> latents, bool detachPosteriorParameters = false);
 
     /// <summary>
-    /// Draw P particles per data point and return their log-densities (the flow of design.md). The default
+    /// Draw P particles per data point and return their log-densities (the flow of docs/design.md). The default
     /// composes <see cref="Sample"/> and <see cref="Evaluate"/>; a model may override it to share work.
     /// </summary>
     public virtual ParticleLogDensities Forward(Tensor x, int particles, SamplingOptions options)

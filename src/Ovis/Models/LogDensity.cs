@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Ovis.Models;
 
-/// <summary>Element-wise log-densities written in their numerically stable forms (platform.md §5.1).</summary>
+/// <summary>Element-wise log-densities written in their numerically stable forms (docs/platform.md §5.1).</summary>
 public static class LogDensity
 {
     private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Ovis.Models;
 
 /// <summary>
-/// What a model returns for P particles per data point (design.md, estimators.md §1): per particle row,
+/// What a model returns for P particles per data point (docs/design.md, docs/estimators.md §1): per particle row,
 /// log p(x|z), per-layer log p(z_l) and log q(z_l|x), and the latent samples. Particle rows are ordered with the
 /// importance index fastest, so a view as [B, M, K] recovers the (b, m, k) layout.
 /// </summary>
@@ -49,7 +49,7 @@ public sealed class ParticleLogDensities
     public long Particles => LogLikelihood.shape[1];
 
     /// <summary>
-    /// log w = log p(x|z) − β_KL · Σ_l [log q(z_l|x) − log p(z_l)], [B, P] (estimators.md §1).
+    /// log w = log p(x|z) − β_KL · Σ_l [log q(z_l|x) − log p(z_l)], [B, P] (docs/estimators.md §1).
     /// </summary>
     /// <param name="detachPosterior">detach log q (the score-function family trains θ only through log w).</param>
     /// <param name="klWeight">β_KL, 1 for the true bound.</param>

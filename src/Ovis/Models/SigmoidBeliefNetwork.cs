@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ovis.Models;
 
 /// <summary>
-/// Sigmoid belief network with linear links (experiments.md §2.3, the TVO paper's "linear" architecture): L
+/// Sigmoid belief network with linear links (docs/experiments.md §2.3, the TVO paper's "linear" architecture): L
 /// stochastic layers of Bernoulli units, layer 0 at the top and layer L − 1 next to x.
 /// <list type="bullet">
 /// <item>p(z_0) = Bern(sigmoid(ψ)); p(z_l|z_{l−1}) = Bern(sigmoid(W_l(2z_{l−1} − 1) + c_l)); p(x|z_{L−1}) likewise.</item>
@@ -60,7 +60,7 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
     }
 
     /// <summary>
-    /// The paper's network (experiments.md §2.3, "linear_3"): 784 observed units and three layers of 200 Bernoulli
+    /// The paper's network (docs/experiments.md §2.3, "linear_3"): 784 observed units and three layers of 200 Bernoulli
     /// units, with q's input centred by x̄ and the output bias initialised to logit(clamp(x̄, 1e−4, 1 − 1e−4)).
     /// </summary>
     /// <param name="dataMean">x̄, the per-pixel mean of the binarised training split, [784] (e.g. Dataset.TrainingPixelMean).</param>

@@ -4,7 +4,7 @@ namespace Ovis.Runtime;
 
 /// <summary>
 /// Tunes glibc's allocator so that freed native tensor memory stays in the heap instead of being returned to the
-/// operating system and page-faulted in again at the next training step (platform.md §7.3–7.4).
+/// operating system and page-faulted in again at the next training step (docs/platform.md §7.3–7.4).
 /// </summary>
 internal static class GlibcAllocator
 {

@@ -1,6 +1,6 @@
 namespace Ovis.Training;
 
-/// <summary>How α moves from α_init to α_end during the Rényi warm-up (estimators.md §5.2).</summary>
+/// <summary>How α moves from α_init to α_end during the Rényi warm-up (docs/estimators.md §5.2).</summary>
 public enum WarmupMode
 {
     /// <summary>linear in log(1 − α): 1 − α(t) = (1 − α_init)^{1−x} (1 − α_end)^{x} (the mode the paper uses).</summary>
@@ -10,7 +10,7 @@ public enum WarmupMode
 }
 
 /// <summary>
-/// The Rényi α warm-up schedule (experiments.md §1.4, estimators.md §5.2): with x = clamp((t − offset)/T, 0, 1),
+/// The Rényi α warm-up schedule (docs/experiments.md §1.4, docs/estimators.md §5.2): with x = clamp((t − offset)/T, 0, 1),
 /// α(t) moves from α_init at t = offset to α_end at t ≥ offset + T. With T = 0 (no warm-up) α is the constant α_end.
 /// </summary>
 /// <param name="AlphaEnd">α_end, the final (and, without warm-up, constant) α (<c>--alpha</c>, default 0).</param>
@@ -29,7 +29,7 @@ public sealed record AlphaSchedule(double AlphaEnd = 0, double AlphaInit = 0.9, 
         if (Offset < 0) throw new ArgumentException($"the warm-up offset must be 0 or positive, got {Offset}");
     }
 
-    /// <summary>α(t) at global step t (the step before its increment, experiments.md §1.3).</summary>
+    /// <summary>α(t) at global step t (the step before its increment, docs/experiments.md §1.3).</summary>
     public double At(long step)
     {
         if (Period == 0) return AlphaEnd;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Ovis.Training;
 
 /// <summary>
-/// The trainer's periodic φ-gradient analysis (estimators.md §7.2–7.4), as metric keys: N fresh gradients of the
+/// The trainer's periodic φ-gradient analysis (docs/estimators.md §7.2–7.4), as metric keys: N fresh gradients of the
 /// batch-mean loss, one backward pass per draw, summarised by the shared <see cref="GradientStatistics"/> — masked
 /// means of the SNR, variance and |mean|, the keep ratio and the DSNR.
 /// </summary>
@@ -18,7 +18,7 @@ public static class GradientSignalToNoise
 
     /// <summary>
     /// Draw <paramref name="draws"/> gradients of <paramref name="loss"/> (called once per draw, fresh particles)
-    /// w.r.t. <paramref name="parameters"/> and return the statistics of estimators.md §7.3–7.4.
+    /// w.r.t. <paramref name="parameters"/> and return the statistics of docs/estimators.md §7.3–7.4.
     /// </summary>
     public static IReadOnlyDictionary<string, double> Measure(Func<Tensor> loss, IReadOnlyList<Parameter> parameters, int draws, double epsilon)
     {
@@ -35,7 +35,7 @@ public static class GradientSignalToNoise
         return Statistics(stack(rows, 0), epsilon);
     }
 
-    /// <summary>The statistics of N gradient draws g [N, D] (estimators.md §7.3–7.4) as metric keys.</summary>
+    /// <summary>The statistics of N gradient draws g [N, D] (docs/estimators.md §7.3–7.4) as metric keys.</summary>
     public static IReadOnlyDictionary<string, double> Statistics(Tensor draws, double epsilon) => Metrics(GradientStatistics.FromDraws(draws, epsilon));
 
     private static IReadOnlyDictionary<string, double> Metrics(GradientStatistics statistics) => new Dictionary<string, double>

@@ -36,7 +36,7 @@ public sealed record TrainingSummary
     public Dictionary<string, double?> Min { get; init; } = new();
     /// <summary>Maximum over the evaluations, per metric.</summary>
     public Dictionary<string, double?> Max { get; init; } = new();
-    /// <summary>Mean over the evaluations, per metric (e.g. the training-average SNR of experiments.md §1.6).</summary>
+    /// <summary>Mean over the evaluations, per metric (e.g. the training-average SNR of docs/experiments.md §1.6).</summary>
     public Dictionary<string, double?> Mean { get; init; } = new();
     /// <summary>
     /// The deep models' final test evaluation (L_K at final-eval-iw particles on final-eval-points test points, its

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Ovis.Tests.Analysis;
 
-/// <summary>The biased estimators show exactly their derived bias (estimators.md §4.4), checked as vectors.</summary>
+/// <summary>The biased estimators show exactly their derived bias (docs/estimators.md §4.4), checked as vectors.</summary>
 [Collection("Torch")]
 public class BiasTests
 {
@@ -39,7 +39,7 @@ public class BiasTests
         var exact = oracle.Gradient(k, alpha);
         var wake = oracle.WakeDirection(k, alpha);
         var moments = oracle.Moments(new OvisAsymptotic(gamma, OvisAsymptoticForm.Reference), new EstimatorSettings(k, Alpha: alpha));
-        // E[ĝ_φ] = (1 − α)∇_φ L + (γ − α)·E[Σ_k v_k h_k]   (estimators.md §4.4)
+        // E[ĝ_φ] = (1 − α)∇_φ L + (γ − α)·E[Σ_k v_k h_k]   (docs/estimators.md §4.4)
         var predicted = exact.Phi.Zip(wake, (g, w) => (1 - alpha) * g + (gamma - alpha) * w).ToArray();
         Assert.True(TinyModel.Distance(moments.PhiMean, predicted) <= 1e-10 * TinyModel.Norm(exact.Phi));
         Assert.True(TinyModel.Distance(moments.PhiMean, exact.Phi) > 1e-3 * TinyModel.Norm(exact.Phi), "the reference form is biased at α ≠ 0");

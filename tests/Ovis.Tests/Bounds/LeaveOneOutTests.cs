@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Ovis.Tests.Bounds;
 
-/// <summary>The O(K) leave-one-out reductions against a naive K×K oracle, and their delicate cases (estimators.md §10).</summary>
+/// <summary>The O(K) leave-one-out reductions against a naive K×K oracle, and their delicate cases (docs/estimators.md §10).</summary>
 [Collection("Torch")]
 public class LeaveOneOutTests
 {

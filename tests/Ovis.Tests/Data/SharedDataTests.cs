@@ -6,7 +6,7 @@ namespace Ovis.Tests.Data;
 
 /// <summary>
 /// The real MNIST and Fashion-MNIST files of ../shared/data beside the checkout (always present in CI): shapes,
-/// digests, splits and the known MNIST test class counts (platform.md §9.2).
+/// digests, splits and the known MNIST test class counts (docs/platform.md §9.2).
 /// </summary>
 [Collection("Torch")]
 public class SharedDataTests

@@ -21,7 +21,7 @@ public class EdgeCaseTests
         return double.IsNegativeInfinity(max) ? max : max + Math.Log(v.Sum(x => Math.Exp(x - max)));
     }
 
-    /// <summary>r_k = d_k − c_k at α = 0 from the formulas of estimators.md §4, naively.</summary>
+    /// <summary>r_k = d_k − c_k at α = 0 from the formulas of docs/estimators.md §4, naively.</summary>
     private static double[] NaiveResidual(string id, double[] a, double[] aux)
     {
         int k = a.Length;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Ovis.Tests.Estimators;
 
 /// <summary>
-/// Every record of ../shared/data/golden/learning-signals.json (computed with the authors' implementation): Ovis's
+/// Every record of Golden/learning-signals.json (computed with the authors' implementation; provenance in Golden/README.md): Ovis's
 /// L, v, d, c and r = d − c match to 1e-10 in float64; where a record carries an `exact` block (the reference's clamp
 /// or cancellation when one weight dominates), Ovis's exact leave-one-out matches `exact`, and the `-reference`
 /// variant reproduces the reference's own numbers.
@@ -18,7 +18,7 @@ public class GoldenLearningSignalTests
 
     private static readonly Lazy<JsonElement[]> Records = new(() =>
     {
-        var path = Path.Combine(RepositoryPaths.SharedData, "golden", "learning-signals.json");
+        var path = Path.Combine(AppContext.BaseDirectory, "Estimators", "Golden", "learning-signals.json");
         using var document = JsonDocument.Parse(File.ReadAllText(path));
         return document.RootElement.GetProperty("records").EnumerateArray().Select(r => r.Clone()).ToArray();
     });

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Ovis.Tests.Estimators;
 
-/// <summary>The exact identities between control variates of estimators.md §8.3 and §11, in float64.</summary>
+/// <summary>The exact identities between control variates of docs/estimators.md §8.3 and §11, in float64.</summary>
 [Collection("Torch")]
 public class IdentityTests
 {

@@ -13,6 +13,7 @@ public static class ModelCatalog
         new GaussianToyEntry(),
         new SigmoidBeliefNetworkEntry(),
         new GaussianVaeEntry(),
+        new TvoGaussianVaeEntry(),
     };
 
     /// <summary>Every registered entry, in registration order.</summary>

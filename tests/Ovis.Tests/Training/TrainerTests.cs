@@ -83,6 +83,29 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void AnEstimatorsOwnParametersAreTrainedCheckpointedAndResumedBitForBit()
+    {
+        var config = Small with { Estimator = "reinforce-baseline", Particles = 20, Steps = 200, EvaluateEvery = 50, CheckpointEvery = 50, GradientEvery = 0 };
+        var whole = Path.Combine(root, "baseline-whole");
+        var pieces = Path.Combine(root, "baseline-pieces");
+        using (var run = CatalogRun.Create(config, whole))
+        {
+            var psi = run.Trainer.EstimatorParameters;
+            Assert.Equal(4, psi.Count);                                          // the baseline's two Linear layers
+            var before = psi.Select(p => p.detach().clone()).ToArray();
+            run.Trainer.Run(resume: false);
+            Assert.All(psi.Zip(before), pair => Assert.False(pair.First.detach().eq(pair.Second).all().item<bool>()));   // ψ was trained
+        }
+        CatalogRuns.Train(config, pieces, stopAfterSteps: 120);                   // checkpoint at 100
+        CatalogRuns.Train(config, pieces, resume: true);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(whole, Trainer.MetricsFile)), File.ReadAllBytes(Path.Combine(pieces, Trainer.MetricsFile)));
+        // the baseline fits the learning signal: its mean squared error falls from the first training record to the last
+        var records = TrainingSummary.ReadRecords(Path.Combine(whole, Trainer.MetricsFile));
+        double first = records[1].metrics["train:reinforce/mse"], last = records[^1].metrics["train:reinforce/mse"];
+        Assert.True(last < first, $"baseline MSE went from {first} to {last}");
+    }
+
+    [Fact]
     public void InconsistentConfigurationsAreRejected()
     {
         Assert.Contains("--grad-every", Assert.Throws<ArgumentException>(() => (Small with { GradientEvery = 150 }).Validate()).Message);

@@ -147,7 +147,7 @@ public sealed class ExactOracle
             var scaled = Bounds.RenyiAlpha.Scale(densities.LogWeights(detachPosterior: true)[0], alpha);
             var tuples = Tuples(particles);
             var probability = logPosterior.detach()[tuples].sum(-1).exp();                      // [T]
-            var weights = scaled[tuples].softmax(-1).detach();                                  // v [T, K]
+            var weights = Bounds.NormalizedWeights.FromScaledLogWeights(scaled[tuples]).detach();   // v [T, K]
             var objective = (probability.unsqueeze(-1) * weights * logPosterior[tuples]).sum();
             Accumulate(sum, Flatten(torch.autograd.grad(new[] { objective }, phi, allow_unused: true), phi));
         }

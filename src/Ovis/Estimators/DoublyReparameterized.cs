@@ -52,10 +52,8 @@ public sealed class DoublyReparameterized : PathwiseEstimator
         int outer = settings.OuterSamples, particles = settings.Particles;
         var shape = new long[] { batch, outer, particles };
         var z = densities.Latents[0];                                                                          // [B, M·K, D]
-        var scaled = RenyiAlpha.Scale(densities.LogWeights(detachPosterior: false, settings.KlWeight), settings.Alpha).view(shape); // a [B, M, K]
-        // ṽ = softmax_k a, written as exp(a − logsumexp a), [B, M, K]
-        var detached = scaled.detach();
-        var weights = (detached - detached.logsumexp(-1, true)).exp();
+        var scaled = ScaledLogWeights(densities, settings, detachPosterior: false, shape); // a [B, M, K]
+        var weights = NormalizedWeights.FromScaledLogWeights(scaled.detach());                               // ṽ [B, M, K]
         var weighted = (weights * scaled).sum();                                                               // Σ_{b,m,k} ṽ a
         var pathGradient = torch.autograd.grad(new[] { weighted }, new[] { z }, retain_graph: true)[0].detach(); // g [B, M·K, D]
         // In z's dtype: a model may draw z in a lower precision than its log-weights (the Gaussian toy's row-wise path),

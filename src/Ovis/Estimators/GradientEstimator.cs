@@ -67,6 +67,21 @@ public abstract class GradientEstimator
     /// <summary>Check that K is allowed, with a clear message otherwise.</summary>
     public virtual void ValidateParticles(int particles) { }
 
+    /// <summary>
+    /// Refuse a model this estimator cannot run on: a pathwise estimator needs reparameterised samples, which a model
+    /// with discrete latents cannot give. The one statement of this rule, for the trainer, the configuration check and
+    /// every draw.
+    /// </summary>
+    /// <param name="modelCanReparameterize">the model's <see cref="LatentVariableModel.CanReparameterize"/>.</param>
+    /// <param name="modelName">the model's name, for the message.</param>
+    public void CheckModel(bool modelCanReparameterize, string modelName)
+    {
+        if (RequiresReparameterization && !modelCanReparameterize)
+            throw new NotSupportedException(
+                $"estimator '{Id}' needs reparameterised samples, but model '{modelName}' has discrete latents; " +
+                "use a score-function estimator such as ovis-gamma1, vimco-arithmetic or reinforce");
+    }
+
     /// <summary>How the model must draw its particles.</summary>
     protected virtual SamplingOptions Sampling(Models.SamplingOptions baseOptions) => baseOptions;
 
@@ -95,10 +110,7 @@ public abstract class GradientEstimator
         var settings = context.Settings;
         settings.Validate();
         ValidateParticles(settings.Particles);
-        if (RequiresReparameterization && !context.Model.CanReparameterize)
-            throw new NotSupportedException(
-                $"estimator '{Id}' needs reparameterised samples, but model '{context.Model.GetName()}' has discrete latents; " +
-                "use a score-function estimator such as ovis-gamma1, vimco-arithmetic or reinforce");
+        CheckModel(context.Model.CanReparameterize, context.Model.GetName());
         int particles = settings.OuterSamples * ParticlesPerDraw(settings.Particles);
         forward ??= (count, options) => context.Model.Forward(context.Data, count, options);
         return forward(particles,
@@ -110,6 +122,14 @@ public abstract class GradientEstimator
     /// estimator's whole mathematics; the exact oracle calls it directly on enumerated particles.
     /// </summary>
     public abstract EstimatorResult Surrogate(ParticleLogDensities densities, EstimatorContext context);
+
+    /// <summary>
+    /// The scaled log-weights a = (1 − α)·log w of docs/estimators.md §1 viewed as <paramref name="shape"/> ([B, M, K]),
+    /// with β_KL from the settings; <paramref name="detachPosterior"/> detaches log q inside log w (the score-function
+    /// family trains θ only through log w; the pathwise family differentiates through it).
+    /// </summary>
+    protected static Tensor ScaledLogWeights(ParticleLogDensities densities, EstimatorSettings settings, bool detachPosterior, long[] shape)
+        => RenyiAlpha.Scale(densities.LogWeights(detachPosterior, settings.KlWeight), settings.Alpha).view(shape);
 
     /// <summary>Check the particle count of the densities against the settings and return the per-(b, m) count.</summary>
     protected int CheckParticleCount(ParticleLogDensities densities, EstimatorSettings settings)

@@ -44,7 +44,7 @@ public abstract class PathwiseEstimator : GradientEstimator
         RequirePathGradient(densities);
         var (outer, particles) = Grouping(settings.OuterSamples, settings.Particles);
         var shape = new long[] { densities.BatchSize, outer, particles };
-        var scaled = RenyiAlpha.Scale(densities.LogWeights(detachPosterior: false, settings.KlWeight), settings.Alpha).view(shape); // a [B, M', K']
+        var scaled = ScaledLogWeights(densities, settings, detachPosterior: false, shape); // a [B, M', K']
         var bound = ImportanceWeightedBound.FromScaledLogWeights(scaled, settings.Alpha);                                      // [B, M']
         var loss = -bound.mean(new long[] { -1 }).mean();
         return new EstimatorResult(loss, BaseDiagnostics(context, scaled, bound, densities.LogLikelihood.view(shape)));

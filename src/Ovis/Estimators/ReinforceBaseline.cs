@@ -86,7 +86,7 @@ public sealed class ReinforceBaseline : GradientEstimator, IEstimatorWithParamet
         if (context.Data.shape[0] != batch)
             throw new ArgumentException($"the data has {context.Data.shape[0]} points but the particles {batch}");
         var shape = new long[] { batch, settings.OuterSamples, perDraw };
-        var scaled = RenyiAlpha.Scale(densities.LogWeights(detachPosterior: true, settings.KlWeight), settings.Alpha).view(shape); // a [B, M, K]
+        var scaled = ScaledLogWeights(densities, settings, detachPosterior: true, shape); // a [B, M, K]
         var logPosterior = densities.TotalLogPosterior().view(shape);                                                             // [B, M, K]
         var bound = ImportanceWeightedBound.FromScaledLogWeights(scaled, settings.Alpha);                                       // [B, M]
 

@@ -35,7 +35,7 @@ public abstract class ReweightedWakeSleep : GradientEstimator
         var settings = context.Settings;
         int perDraw = CheckParticleCount(densities, settings);
         var shape = new long[] { densities.BatchSize, settings.OuterSamples, perDraw };
-        var scaled = RenyiAlpha.Scale(densities.LogWeights(detachPosterior: true, settings.KlWeight), settings.Alpha).view(shape); // a [B, M, K]
+        var scaled = ScaledLogWeights(densities, settings, detachPosterior: true, shape); // a [B, M, K]
         var bound = ImportanceWeightedBound.FromScaledLogWeights(scaled, settings.Alpha);                                      // [B, M]
         var thetaLoss = -bound.mean(new long[] { -1 }).mean();
         var loss = thetaLoss + PhiLoss(densities, scaled, context);

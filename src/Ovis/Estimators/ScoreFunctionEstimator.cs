@@ -66,7 +66,7 @@ public abstract class ScoreFunctionEstimator : GradientEstimator
         var layout = Layout(settings.Particles);
 
         var shape = new long[] { batch, outer, perDraw };
-        var scaled = RenyiAlpha.Scale(densities.LogWeights(detachPosterior: true, settings.KlWeight), settings.Alpha).view(shape); // a [B, M, K_tot]
+        var scaled = ScaledLogWeights(densities, settings, detachPosterior: true, shape); // a [B, M, K_tot]
         var logPosterior = densities.TotalLogPosterior().view(shape);                                                             // [B, M, K_tot]
         LogWeightGuard.Check(scaled, Id);
 

@@ -169,8 +169,7 @@ public sealed class ThermodynamicVariationalObjective : GradientEstimator
         var delta = tensor(Multipliers(k), dtype: dtype);                                        // [J]
         double rho = k == 1 ? 1 : (double)k / (k - 1);                                           // ρ_K
 
-        var f = RenyiAlpha.Scale(densities.LogWeights(detachPosterior: false, settings.KlWeight), settings.Alpha)
-                .view(shape).unsqueeze(-1);                                                      // f = a [B, M, K, 1]
+        var f = ScaledLogWeights(densities, settings, detachPosterior: false, shape).unsqueeze(-1);   // f = a [B, M, K, 1]
         var logJoint = densities.LogJoint().view(shape).unsqueeze(-1);                           // ℓp [B, M, K, 1]
         var logPosterior = densities.TotalLogPosterior().view(shape).unsqueeze(-1);              // ℓq [B, M, K, 1]
 

@@ -49,8 +49,7 @@ public sealed class Trainer : IDisposable
     {
         settings.Validate();
         estimator.ValidateParticles(settings.Particles);
-        if (estimator.RequiresReparameterization && !task.Model.CanReparameterize)
-            throw new NotSupportedException($"estimator '{estimator.Id}' needs reparameterised samples; model '{task.Name}' has discrete latents (use a score-function estimator such as ovis-gamma1)");
+        estimator.CheckModel(task.Model.CanReparameterize, task.Name);
         this.task = task;
         this.estimator = estimator;
         this.settings = settings;

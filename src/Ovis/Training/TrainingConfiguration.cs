@@ -41,8 +41,7 @@ public sealed record TrainingConfiguration : TrainerSettings
         base.Validate();
         var estimator = EstimatorRegistry.Create(Estimator);
         estimator.ValidateParticles(Particles);
-        if (estimator.RequiresReparameterization && !entry.CanReparameterize)
-            throw new ArgumentException($"estimator '{Estimator}' needs reparameterised samples; model '{Model}' has discrete latents (use a score-function estimator such as ovis-gamma1)");
+        estimator.CheckModel(entry.CanReparameterize, Model);
         entry.Validate(this);
         MemoryEstimate.Check(entry.EstimateStepBytes(this),
             $"a training step of model '{Model}' with K = {Particles}, M = {OuterSamples}, batch {BatchSize}{(Layers.Length > 0 ? ", layers " + string.Join(",", Layers) : "")}");

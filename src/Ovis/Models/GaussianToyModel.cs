@@ -85,7 +85,7 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
 
     /// <summary>
     /// ε ~ N(0, I), [B, P, D], drawn in float32 and widened to <paramref name="dtype"/>: TorchSharp's CPU normal
-    /// sampler is 5–10× slower in float64 (measured), and a float32 draw is an exact float64 number, so the only
+    /// sampler is several times slower in float64 (docs/performance.md), and a float32 draw is an exact float64 number, so the only
     /// effect is the 2⁻²⁴ resolution of the draws, far below any Monte Carlo error.
     /// </summary>
     private Tensor StandardNoise(long rows, int particles, ScalarType dtype, Generator? generator)
@@ -128,7 +128,7 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
     /// Without reparameterisation (the score-function family) the densities use the quadratic-form expansion with
     /// z = c + sε, c = sg(m): every log-density is a function of ‖ε‖² and of ε·u for three per-row vectors u
     /// (u = x − c, c − μ, (c − m)/s), so the particles enter through one batched matrix product instead of several
-    /// element-wise passes over [B, P, D] — a several-fold speed-up of the asymptotic study. ε is drawn, projected and
+    /// element-wise passes over [B, P, D] (docs/gradient-analysis.md §2). ε is drawn, projected and
     /// (in the backward pass) contracted in float32, the precision it is drawn in; the projections are widened before
     /// the log-densities are formed, so float32 rounding only perturbs each particle's log-weight by about 1e-6, far
     /// below the Monte Carlo error, and never enters a difference of log-weights. These densities carry no latents
@@ -235,8 +235,8 @@ public sealed class GaussianToyModel : LatentVariableModel, IGenerativeSampler, 
     /// <summary>
     /// The projections of the particles' vectors <paramref name="particles"/> [B, P, D] (float32) on per-row
     /// directions u_j [B, D], as [B, J, P] in <paramref name="dtype"/>: one batched product U^T (J × D) · Vᵀ (D × P)
-    /// per row. This orientation is about twice as fast as V · U on the CPU, in the forward pass and in the backward
-    /// pass to U (which becomes G (J × P) · V instead of Vᵀ · G; measured at K = 1000, D = 20, J = 3).
+    /// per row. This orientation is the faster one on the CPU, in the forward pass and in the backward pass to U
+    /// (which becomes G (J × P) · V instead of Vᵀ · G; docs/gradient-analysis.md §2).
     /// </summary>
     private static Tensor Project(Tensor particles, ScalarType dtype, params Tensor[] directions)
         => stack(directions, 1).to(ScalarType.Float32).bmm(particles.transpose(1, 2)).to(dtype);

@@ -110,7 +110,7 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
 
     /// <summary>
     /// z ~ Bern(sigmoid(logits)) as 1[u &lt; sigmoid(logits)] with u ~ U[0, 1): the same distribution as
-    /// <c>torch.bernoulli</c>, whose CPU kernel draws element by element and took 2.6× the time here.
+    /// <c>torch.bernoulli</c>, whose CPU kernel draws element by element and is slower (docs/performance.md).
     /// </summary>
     private static Tensor Draw(Tensor logits, Generator? generator)
     {

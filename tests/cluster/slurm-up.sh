@@ -152,6 +152,9 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SwitchType=switch/none
 SchedulerType=sched/backfill
+# Scheduling passes every 2 s instead of 60 s (main) / 30 s (backfill): a job that becomes eligible without an
+# event (a requeued one, after its BeginTime) starts within seconds.
+SchedulerParameters=sched_interval=2,bf_interval=2
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 JobAcctGatherType=jobacct_gather/none

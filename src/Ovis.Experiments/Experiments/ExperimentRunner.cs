@@ -162,6 +162,13 @@ public sealed class ExperimentRunner
             heartbeatInterval: options.HeartbeatTimeout / 4, options.StopGrace ?? RunnerOptions.DefaultStopGrace, cancellation);
         var seconds = clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
 
+        if (exit.ExitCode is >= KilledBySignal and < 256 && !exit.Cancelled && run.Attempts < MaxInterruptedAttempts)
+        {
+            // Killed from outside (the OOM killer, an administrator, a node daemon): the run resumes from its last checkpoint.
+            store.Release(run.Id, worker, $"requeued: the trainer was killed by signal {exit.ExitCode - KilledBySignal} after {seconds} s of attempt {run.Attempts}");
+            Line($"w{index}: {label} was killed by signal {exit.ExitCode - KilledBySignal} after {seconds} s; requeued to resume from its last checkpoint");
+            return;
+        }
         if (exit.Cancelled || exit.ExitCode == TrainerCommand.StoppedExitCode)
         {
             var how = exit.ExitCode == TrainerCommand.StoppedExitCode ? "stopped with a checkpoint" : "was killed (it resumes from its last periodic checkpoint)";
@@ -194,6 +201,12 @@ public sealed class ExperimentRunner
             Line($"w{index}: {label} finished after {seconds} s but another runner had taken it over; result not recorded");
         }
     }
+
+    /// <summary>Exit codes from 128 + n report a trainer killed by signal n.</summary>
+    private const int KilledBySignal = 128;
+
+    /// <summary>Attempts after which a run whose trainer keeps being killed counts as failed rather than requeued again.</summary>
+    public const int MaxInterruptedAttempts = 3;
 
     /// <summary>The argument names whose values differ across the grid (used to label runs in progress lines).</summary>
     public static IReadOnlyList<string> VaryingArguments(IReadOnlyList<RunDefinition> grid)

@@ -115,6 +115,10 @@ CREATE INDEX IF NOT EXISTS {Table}_by_status ON {Table} (experiment, status, id)
             ("e", experiment)));
 
     /// <inheritdoc />
+    public int Remove(string experiment, IReadOnlyList<long> ids) => InTransaction(connection =>
+        ids.Sum(id => Execute(connection, $"DELETE FROM {Table} WHERE id = @i AND experiment = @e AND status IN ('queued', 'failed')", ("i", id), ("e", experiment))));
+
+    /// <inheritdoc />
     public IReadOnlyList<RunRecord> List(string? experiment = null, RunStatus? status = null) => InTransaction(connection =>
         (IReadOnlyList<RunRecord>)Query(connection, $"SELECT {Columns} FROM {Table} WHERE (@e::text IS NULL OR experiment = @e) AND (@s::text IS NULL OR status = @s) ORDER BY id",
             ("e", experiment), ("s", status is null ? null : SqliteRunStore.StatusText(status.Value))));

@@ -68,14 +68,16 @@ internal static class TrainerProcess
         {
             if (cancellation.IsCancellationRequested)
             {
-                if (Signals.Terminate(process.Id) && process.WaitForExit(stopGrace))
-                {
-                    process.WaitForExit();
-                    return new TrainerExit(process.ExitCode, Tail(), null, true);
-                }
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                process.WaitForExit();
-                return new TrainerExit(null, Tail(), null, true);
+                // Its descendants are noted first: if the trainer exits on SIGTERM and leaves children behind, they are
+                // re-parented and must still be found and killed (they would also hold its output pipes open).
+                var descendants = ProcessIdentity.Descendants(process.Id);
+                int? code = null;
+                if (Signals.Terminate(process.Id) && process.WaitForExit(stopGrace)) code = process.ExitCode;
+                else
+                    try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                foreach (var descendant in descendants) descendant.KillTree();
+                process.WaitForExit(TimeSpan.FromSeconds(10));
+                return new TrainerExit(code, Tail(), null, true);
             }
             if (lastBeat.Elapsed >= heartbeatInterval)
             {

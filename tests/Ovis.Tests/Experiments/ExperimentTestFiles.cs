@@ -6,16 +6,22 @@ namespace Ovis.Tests.Experiments;
 public sealed class FakeTrainer
 {
     /// <summary>Use the script with its start/done log at <paramref name="logPath"/>.</summary>
-    public FakeTrainer(string logPath) => LogPath = logPath;
+    /// <param name="logPath">the log.</param>
+    /// <param name="instant">use instant-trainer.sh (one sh process per run, no metrics, no resume) instead of fake-trainer.sh.</param>
+    public FakeTrainer(string logPath, bool instant = false)
+    {
+        LogPath = logPath;
+        Script = Path.Combine(AppContext.BaseDirectory, "Experiments", instant ? "instant-trainer.sh" : "fake-trainer.sh");
+    }
 
     /// <summary>The script copied next to the test assembly.</summary>
-    public static string Script => Path.Combine(AppContext.BaseDirectory, "Experiments", "fake-trainer.sh");
+    public string Script { get; }
 
     /// <summary>The log: lines "start DIR", "resume DIR STEP", "stopped DIR STEP" and "done DIR".</summary>
     public string LogPath { get; }
 
     /// <summary>The command line for <see cref="TrainerCommand.EnvironmentVariable"/>.</summary>
-    public string CommandLine => $"bash '{Script}' '{LogPath}'";
+    public string CommandLine => Script.EndsWith("instant-trainer.sh", StringComparison.Ordinal) ? $"sh '{Script}' '{LogPath}'" : $"bash '{Script}' '{LogPath}'";
 
     /// <summary>The trainer command.</summary>
     public TrainerCommand Command => TrainerCommand.Parse(CommandLine);

@@ -63,9 +63,13 @@ CREATE INDEX IF NOT EXISTS {Table}_by_status ON {Table} (experiment, status, id)
         catch (NpgsqlException e)
         {
             dataSource.Dispose();
-            throw new InvalidOperationException($"cannot open the PostgreSQL run store ({e.Message})", e);
+            throw new InvalidOperationException($"cannot open the PostgreSQL run store {Location} ({e.Message}); nothing was enqueued", e);
         }
+        connected = true;
     }
+
+    /// <summary>Retries start once the store has been reached: a wrong host or password fails at once instead.</summary>
+    private bool connected;
 
     /// <inheritdoc />
     public string Location { get; }
@@ -157,7 +161,7 @@ CREATE INDEX IF NOT EXISTS {Table}_by_status ON {Table} (experiment, status, id)
                 transaction.Commit();
                 return result;
             }
-            catch (Exception e) when (IsConnectionFailure(e) && clock.Elapsed + delay < RetryBudget)
+            catch (Exception e) when (connected && IsConnectionFailure(e) && clock.Elapsed + delay < RetryBudget)
             {
                 dataSource.Clear();                       // the pool's other connections died with the server
                 Thread.Sleep(delay);

@@ -25,12 +25,8 @@ public static class ExperimentInputs
     /// <summary>The output root: <paramref name="given"/> or <c>runs/NAME</c>, absolute.</summary>
     public static string OutRoot(ExperimentSpec spec, string? given) => Path.GetFullPath(given ?? Path.Combine("runs", spec.Name));
 
-    /// <summary>Load a spec, telling a folder from a missing file.</summary>
-    public static ExperimentSpec Load(string path)
-    {
-        if (Directory.Exists(path)) throw new ArgumentException($"{path} is a folder; give the spec's JSON file, e.g. {Path.Combine(path, "gmm.json")}");
-        return ExperimentSpec.Load(path);
-    }
+    /// <summary>Load a spec.</summary>
+    public static ExperimentSpec Load(string path) => ExperimentSpec.Load(path);
 
     /// <summary>The default store of a spec: <c>&lt;spec dir&gt;/&lt;name&gt;.sqlite</c>.</summary>
     public static string DefaultStorePath(ExperimentSpec spec)

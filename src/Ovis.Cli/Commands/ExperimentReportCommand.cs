@@ -34,6 +34,11 @@ public static class ExperimentReportCommand
             var outDir = parse.GetValue(output)!;
             using var runStore = ExperimentInputs.OpenExisting(parse.GetValue(store) ?? ExperimentInputs.DefaultStorePath(experiment));
             var grid = experiment.Expand();
+            var named = new List<(string, string)> { ("--columns", options.ColumnArgument) };
+            if (parse.GetResult(seeds) is { Implicit: false }) named.Add(("--seed-argument", options.SeedArgument));
+            foreach (var (name, argument) in named)
+                if (grid.All(r => r.Get(argument) is null))
+                    throw new ArgumentException($"{name} '{argument}' is not an argument of {experiment.Name}'s runs; its runs have: {string.Join(", ", grid.SelectMany(r => r.Arguments.Select(a => a.Name)).Distinct())}");
             var keys = grid.Select(r => r.Key).ToHashSet();
             var completed = runStore.List(experiment.Name, RunStatus.Completed).Where(r => keys.Contains(r.Key) && r.OutDir is not null)
                 .Select(r => new CompletedRun(r.Definition, r.OutDir!)).ToArray();
@@ -43,7 +48,7 @@ public static class ExperimentReportCommand
             var figures = new List<string>();
             foreach (var pivot in report.Pivots)
             {
-                var path = Path.Combine(outDir, ReportFigures.FileName(pivot.Metric));
+                var path = Path.Combine(outDir, ReportFigures.FileName(pivot.Metric, options.Metrics));
                 if (ReportFigures.Write(pivot, path, options.ColumnArgument)) figures.Add(path);
             }
             var markdown = report.ToMarkdown(experiment, grid.Count, options, figures);

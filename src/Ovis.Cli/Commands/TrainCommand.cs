@@ -178,9 +178,10 @@ public static class TrainCommand
     private static int Train(TrainingConfiguration configuration, string directory, bool resume)
     {
         using var run = CatalogRun.Create(configuration, directory);
+        long? from = resume ? run.Trainer.ResumableStep() : null;
         Console.WriteLine($"ovis train: model {configuration.Model}, estimator {configuration.Estimator}, K = {configuration.Particles}, " +
                           $"batch {configuration.BatchSize}, lr {configuration.LearningRate.ToString(CultureInfo.InvariantCulture)}, " +
-                          $"{configuration.Steps} steps, seed {configuration.Seed} -> {directory}{(resume ? " (resuming)" : "")}");
+                          $"{configuration.Steps} steps, seed {configuration.Seed} -> {directory}{(from is long step ? $" (resuming at step {step})" : "")}");
         using var stop = new CancellationTokenSource();
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });

@@ -44,12 +44,22 @@ public sealed record MetricSpec(string Name, Reduction Reduction)
                       && !int.TryParse(trimmed[(colon + 1)..], out _))
             return new MetricSpec(trimmed[..colon], reduction);
         if (trimmed.Length == 0) throw new ArgumentException("a metric name is empty; give names such as gmm/posterior_error or gmm/posterior_error:min");
+        // Metric keys end in a name with a '/' (loss/L_k) or a bare key (alpha); a bare word after the last ':' of a
+        // longer name is meant as a reduction, so an unknown one is an error rather than part of the name.
+        if (colon > 0 && trimmed[(colon + 1)..] is { Length: > 0 } suffix && suffix.All(char.IsLetter))
+            throw new ArgumentException($"'{trimmed}': '{suffix}' is not a reduction; use min, max, mean or last (e.g. {trimmed[..colon]}:max)");
         return new MetricSpec(trimmed, DefaultReduction(trimmed));
     }
 
-    /// <summary>Parse a comma-separated list of metric specs.</summary>
+    /// <summary>Parse a comma-separated list of metric specs; the same metric with the same reduction twice is refused.</summary>
     public static IReadOnlyList<MetricSpec> ParseMany(string text)
-        => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Parse).ToArray();
+    {
+        var specs = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Parse).ToArray();
+        if (specs.Length == 0) throw new ArgumentException("--metrics names no metric; give names such as test:loss/L_k:max");
+        var repeated = specs.GroupBy(s => s).FirstOrDefault(g => g.Count() > 1);
+        if (repeated is not null) throw new ArgumentException($"--metrics names {repeated.Key.Label} twice");
+        return specs;
+    }
 
     /// <summary>Reduce a run's series (in step order); throws if it is empty.</summary>
     public double Reduce(IReadOnlyList<double> series)

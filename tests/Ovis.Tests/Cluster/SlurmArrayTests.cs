@@ -106,7 +106,7 @@ public class SlurmArrayTests : IClassFixture<PostgresServer>
         {
             var record = runs.Single(r => r.Id == interrupted.Id);
             Assert.Equal(2, record.Attempts);
-            Assert.Contains("(resuming)", File.ReadAllText(Path.Combine(record.OutDir!, "stdout.log")));
+            Assert.Contains("(resuming at step", File.ReadAllText(Path.Combine(record.OutDir!, "stdout.log")));
             var whole = directory.File($"whole-{record.Id}");
             var train = Ovis(new[] { "train" }.Concat(record.Definition.CommandLine()).Concat(new[] { "--out", whole }).ToArray());
             Assert.True(train.ExitCode == 0, train.Error);

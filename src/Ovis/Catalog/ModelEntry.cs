@@ -84,13 +84,15 @@ public abstract class ModelEntry
 
     /// <summary>
     /// A rough upper estimate of the memory a run of <paramref name="configuration"/> needs at its largest moment: the
-    /// most particle rows alive at once (a training step's B·M·K, the gradient probe's B_grad·M·K, an evaluation pass's
-    /// points × particle chunk) times <see cref="BytesPerParticle"/>, plus the parameters. Used to refuse requests far
+    /// most particle rows alive at once (a training step's B·M·K, or B·C with particle chunks of C; the gradient probe's
+    /// B_grad·M·K or B_grad·C; an evaluation pass's points × particle chunk) times <see cref="BytesPerParticle"/>, plus the
+    /// parameters (the per-particle log-densities a chunked step keeps are small beside them). Used to refuse requests far
     /// beyond the machine's memory before anything is allocated.
     /// </summary>
     public double EstimateBytes(TrainingConfiguration configuration)
     {
         double perDraw = (double)configuration.OuterSamples * configuration.Particles;
+        if (configuration.ParticleChunk > 0) perDraw = Math.Min(perDraw, configuration.ParticleChunk);
         double rows = Math.Max(configuration.BatchSize * perDraw,
                                configuration.GradientEvery > 0 ? configuration.GradientBatchSize * perDraw : 0);
         int evaluated = Math.Max(configuration.EvaluationParticles, configuration.FinalEvaluationParticles);

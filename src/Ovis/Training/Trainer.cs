@@ -66,7 +66,9 @@ public sealed class Trainer : IDisposable
             optimizers.Add("estimator", estimatorParameters, owner.ParameterLearningRate);
         }
         probe = new GradientProbe(task, estimator, settings);
-        trainingStep = new TrainingStep(task, estimator, optimizers);
+        if (settings.ParticleChunk > 0 && settings.ParticleChunk < settings.OuterSamples * estimator.ParticlesPerDraw(settings.Particles))
+            ChunkedGradient.Check(estimator, new EstimatorContext(settings.SettingsAt(settings.Alpha), task.Model, evaluation.HeldOut, generator));
+        trainingStep = new TrainingStep(task, estimator, optimizers, settings.ParticleChunk);
     }
 
     /// <summary>The task (model and data) being trained.</summary>

@@ -96,6 +96,7 @@ public static class TrainCommand
         public readonly Option<string> Model = new("--model") { Description = "model: " + string.Join("; ", ModelCatalog.Entries.Select(e => $"{e.Name} ({e.Description})")), DefaultValueFactory = _ => Defaults.Model };
         public readonly Option<string> Estimator = new("--estimator") { Description = "estimator id (see ovis estimators)", DefaultValueFactory = _ => Defaults.Estimator };
         public readonly Option<int> Iw = new("--iw") { Description = "K, particles of the training bound", DefaultValueFactory = _ => Defaults.Particles };
+        public readonly Option<int> ParticleChunk = new("--particle-chunk") { Description = "particles per chunk of a training step (0: all at once): memory grows with batch × chunk instead of batch × K, the gradient is the same", DefaultValueFactory = _ => Defaults.ParticleChunk };
         public readonly Option<int> Mc = new("--mc") { Description = "M, outer samples", DefaultValueFactory = _ => Defaults.OuterSamples };
         public readonly Option<long> Steps = new("--steps") { Description = "training steps", DefaultValueFactory = _ => DefaultSteps };
         public readonly Option<int> Batch = new("--batch-size") { Description = "mini-batch size (sbn/vae: 24)", DefaultValueFactory = _ => Defaults.BatchSize };
@@ -129,7 +130,7 @@ public static class TrainCommand
         public readonly Option<int> Threads = new("--threads") { Description = "intra-op threads; 1 (the default) is fastest for these small models, and parallel runs do not compete", DefaultValueFactory = _ => 1 };
 
         /// <summary>The options that define a run (refused together with --resume).</summary>
-        public Option[] Training => new Option[] { Model, Estimator, Iw, Mc, Steps, Batch, Lr, LrReduce, LrFactor, Alpha, AlphaInit, Warmup, WarmupMode, Seed,
+        public Option[] Training => new Option[] { Model, Estimator, Iw, ParticleChunk, Mc, Steps, Batch, Lr, LrReduce, LrFactor, Alpha, AlphaInit, Warmup, WarmupMode, Seed,
                                                    EvalEvery, EvalIw, EvalPoints, CheckpointEvery, GradEvery, GradSamples, GradBatch,
                                                    Dataset, Binarization, Layers, EvalChunk, TrainEvalPoints, FinalEvalIw, FinalEvalPoints };
 
@@ -148,6 +149,7 @@ public static class TrainCommand
             var configuration = modelDefaults with
             {
                 Estimator = parse.GetValue(Estimator)!, Particles = Given(Iw, modelDefaults.Particles), OuterSamples = Given(Mc, modelDefaults.OuterSamples),
+                ParticleChunk = Given(ParticleChunk, modelDefaults.ParticleChunk),
                 Steps = Given(Steps, modelDefaults.Steps), BatchSize = Given(Batch, modelDefaults.BatchSize), LearningRate = Given(Lr, modelDefaults.LearningRate),
                 LearningRateReductions = ParseSteps(parse.GetValue(LrReduce)!), LearningRateFactor = Given(LrFactor, modelDefaults.LearningRateFactor),
                 Alpha = Given(Alpha, modelDefaults.Alpha), AlphaInit = Given(AlphaInit, modelDefaults.AlphaInit), Warmup = Given(Warmup, modelDefaults.Warmup),

@@ -37,23 +37,31 @@ public static class ChunkedGradient
         var generator = context.Generator!;
         var model = context.Model;
 
-        // Pass 1: the particles' log-densities, chunk by chunk, without a graph.
-        var states = new List<Tensor>();
-        var likelihood = new List<Tensor>();
-        var prior = new List<Tensor>();
-        var posterior = new List<Tensor>();
+        // Pass 1: the particles' log-densities, chunk by chunk, without a graph, into buffers allocated at the first chunk
+        // (a small tensor kept per chunk would sit between the chunks' large freed blocks and fragment the heap), and
+        // the generator's state at each chunk's start in managed memory for the same reason.
+        var states = new List<byte[]>();
+        Tensor? logLikelihood = null, logPrior = null, logPosterior = null;                      // [B, P], [B, P, L], [B, P, L]
         using (no_grad())
             for (int start = 0; start < particles; start += particleChunk)
             {
-                states.Add(generator.get_state());
-                var densities = model.Forward(context.Data, Math.Min(particleChunk, particles - start), options);
-                likelihood.Add(densities.LogLikelihood);                                          // [B, C]
-                prior.Add(densities.LogPrior);                                                    // [B, C, L]
-                posterior.Add(densities.LogPosterior);                                            // [B, C, L]
+                using var scope = NewDisposeScope();                     // a chunk's particles are released before the next
+                using (var state = generator.get_state()) states.Add(state.data<byte>().ToArray());
+                int count = Math.Min(particleChunk, particles - start);
+                var densities = model.Forward(context.Data, count, options);
+                if (logLikelihood is null)
+                {
+                    logLikelihood = empty(new long[] { densities.BatchSize, particles }, dtype: densities.LogLikelihood.dtype, device: densities.LogLikelihood.device).DetachFromDisposeScope();
+                    logPrior = empty(new long[] { densities.BatchSize, particles, densities.LogPrior.shape[2] }, dtype: densities.LogPrior.dtype, device: densities.LogPrior.device).DetachFromDisposeScope();
+                    logPosterior = empty_like(logPrior).DetachFromDisposeScope();
+                }
+                logLikelihood.narrow(1, start, count).copy_(densities.LogLikelihood);
+                logPrior!.narrow(1, start, count).copy_(densities.LogPrior);
+                logPosterior!.narrow(1, start, count).copy_(densities.LogPosterior);
             }
-        var logLikelihood = cat(likelihood.ToArray(), 1).requires_grad_();                       // [B, P]
-        var logPrior = cat(prior.ToArray(), 1).requires_grad_();                                  // [B, P, L]
-        var logPosterior = cat(posterior.ToArray(), 1).requires_grad_();                          // [B, P, L]
+        logLikelihood!.requires_grad_();
+        logPrior!.requires_grad_();
+        logPosterior!.requires_grad_();
         var result = estimator.Surrogate(new ParticleLogDensities(logLikelihood, logPrior, logPosterior), context);
         using var end = generator.get_state();
         result.Loss.backward();                                  // ∂loss/∂S, and the parameters the surrogate reaches itself
@@ -64,7 +72,7 @@ public static class ChunkedGradient
         {
             using var scope = NewDisposeScope();
             int count = Math.Min(particleChunk, particles - start);
-            generator.set_state(states[chunk]);
+            using (var state = tensor(states[chunk])) generator.set_state(state);
             var densities = model.Forward(context.Data, count, options);
             var partial = (gradientLikelihood.narrow(1, start, count) * densities.LogLikelihood).sum()
                           + (gradientPrior.narrow(1, start, count) * densities.LogPrior).sum()
@@ -72,7 +80,9 @@ public static class ChunkedGradient
             partial.backward();
         }
         generator.set_state(end);
-        foreach (var state in states) state.Dispose();
+        logLikelihood.Dispose();
+        logPrior.Dispose();
+        logPosterior.Dispose();
         return result;
     }
 

@@ -9,12 +9,17 @@ namespace Ovis.Models;
 /// generator's stream, and a C-particle draw started where particle c's numbers begin reproduces them exactly (the CPU
 /// generator fills uniform tensors serially). A model that draws its particles from here can be evaluated in particle
 /// chunks that reproduce its unchunked draws bit for bit (<see cref="LatentVariableModel.SupportsParticleChunks"/>).
+/// The draws are returned laid out [B, P, W] in memory (one copy), so what the model computes from them stays in the
+/// layout its matrix products are fast on.
 /// </summary>
 public static class ParticleNoise
 {
-    /// <summary>u ~ U[0, 1), [B, P, W] (a particle-major view).</summary>
+    /// <summary>u ~ U[0, 1), [B, P, W], drawn particle-major.</summary>
     public static Tensor Uniform(long batch, int particles, long width, ScalarType dtype, Device device, Generator? generator)
-        => rand(new long[] { particles, batch, width }, dtype: dtype, device: device, generator: generator).permute(1, 0, 2);
+    {
+        using var drawn = rand(new long[] { particles, batch, width }, dtype: dtype, device: device, generator: generator);   // [P, B, W]
+        return drawn.permute(1, 0, 2).contiguous();                                                                       // [B, P, W]
+    }
 
     /// <summary>
     /// ε ~ N(0, I), [B, P, W], by the Box–Muller transform of two uniform draws per number

@@ -99,6 +99,7 @@ public static class TrainCommand
         public readonly Option<int> ParticleChunk = new("--particle-chunk") { Description = "particles per chunk of a training step (0: all at once): memory grows with batch × chunk instead of batch × K, the gradient is the same", DefaultValueFactory = _ => Defaults.ParticleChunk };
         public readonly Option<int> Mc = new("--mc") { Description = "M, outer samples", DefaultValueFactory = _ => Defaults.OuterSamples };
         public readonly Option<long> Steps = new("--steps") { Description = "training steps", DefaultValueFactory = _ => DefaultSteps };
+        public readonly Option<long?> ReferenceSteps = new("--nsteps") { Description = "sbn/vae, instead of --steps: the reference run.py's --nsteps, which trains whole epochs ((1 + floor(nsteps / I))·I steps, I = batches per epoch): 20000 -> 20840 on MNIST at batch 24" };
         public readonly Option<int> Batch = new("--batch-size") { Description = "mini-batch size (sbn/vae: 24)", DefaultValueFactory = _ => Defaults.BatchSize };
         public readonly Option<double> Lr = new("--lr") { Description = "Adam learning rate (sbn/vae: 3e-4)", DefaultValueFactory = _ => Defaults.LearningRate };
         public readonly Option<string> LrReduce = new("--lr-reduce-at") { Description = "comma-separated steps at which the learning rate is multiplied by --lr-reduce-factor", DefaultValueFactory = _ => "" };
@@ -130,7 +131,7 @@ public static class TrainCommand
         public readonly Option<int> Threads = new("--threads") { Description = "intra-op threads; 1 (the default) is fastest for these small models, and parallel runs do not compete", DefaultValueFactory = _ => 1 };
 
         /// <summary>The options that define a run (refused together with --resume).</summary>
-        public Option[] Training => new Option[] { Model, Estimator, Iw, ParticleChunk, Mc, Steps, Batch, Lr, LrReduce, LrFactor, Alpha, AlphaInit, Warmup, WarmupMode, Seed,
+        public Option[] Training => new Option[] { Model, Estimator, Iw, ParticleChunk, Mc, Steps, ReferenceSteps, Batch, Lr, LrReduce, LrFactor, Alpha, AlphaInit, Warmup, WarmupMode, Seed,
                                                    EvalEvery, EvalIw, EvalPoints, CheckpointEvery, GradEvery, GradSamples, GradBatch,
                                                    Dataset, Binarization, Layers, EvalChunk, TrainEvalPoints, FinalEvalIw, FinalEvalPoints };
 
@@ -164,6 +165,11 @@ public static class TrainCommand
                 FinalEvaluationParticles = Given(FinalEvalIw, modelDefaults.FinalEvaluationParticles),
                 FinalEvaluationPoints = Given(FinalEvalPoints, modelDefaults.FinalEvaluationPoints),
             };
+            if (parse.GetValue(ReferenceSteps) is long nsteps)
+            {
+                if (parse.GetResult(Steps) is { Implicit: false }) throw new ArgumentException("give --steps or --nsteps, not both");
+                configuration = configuration with { Steps = configuration.ModelEntry().ReferenceSteps(nsteps, configuration) };
+            }
             configuration.Validate();
             return configuration;
         }

@@ -33,6 +33,18 @@ public static class ImageDatasets
     }
 
     /// <summary>
+    /// N_train, the images of the training split of <paramref name="spec"/>, from the registry alone (no file is read):
+    /// the training file less the validation images for MNIST (50,000), the training file for Fashion-MNIST (60,000),
+    /// Larochelle's train file for binarized-mnist (50,000).
+    /// </summary>
+    public static int TrainingCount(DatasetSpec spec) => spec.Validation switch
+    {
+        ValidationSplit.LastOfTrain => spec.File("train-images").Count - spec.ValidationCount,
+        ValidationSplit.OwnFile => spec.File("train").Count,
+        _ => spec.File("train-images").Count,
+    };
+
+    /// <summary>
     /// <c>default</c> (the registry's: dynamic for MNIST, threshold ≥ 128 for Fashion-MNIST, none for binarised
     /// MNIST), <c>dynamic</c>, <c>static</c> (one Bernoulli draw with <see cref="StaticBinarizationSeed"/>),
     /// <c>threshold</c>.

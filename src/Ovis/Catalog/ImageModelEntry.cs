@@ -35,6 +35,14 @@ public abstract class ImageModelEntry : ModelEntry
     }
 
     /// <inheritdoc />
+    public override long ReferenceSteps(long nsteps, TrainingConfiguration configuration)
+    {
+        if (nsteps < 0) throw new ArgumentException($"--nsteps must be 0 or positive, got {nsteps}");
+        long perEpoch = (ImageDatasets.TrainingCount(ImageDatasets.Spec(configuration.Dataset)) + (long)configuration.BatchSize - 1) / configuration.BatchSize;
+        return (1 + nsteps / perEpoch) * perEpoch;
+    }
+
+    /// <inheritdoc />
     public override void CheckAvailable(TrainingConfiguration configuration)
         => new DataLocator(configuration.DataDirectory).Locate(ImageDatasets.Spec(configuration.Dataset));
 

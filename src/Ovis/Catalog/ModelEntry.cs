@@ -56,6 +56,15 @@ public abstract class ModelEntry
     }
 
     /// <summary>
+    /// The number of steps the reference code's run.py trains for <c>--nsteps</c> <paramref name="nsteps"/>: it stops
+    /// only at the end of an epoch (docs/experiments.md §1.3), so for a finite data set it trains
+    /// (1 + ⌊nsteps / I⌋)·I steps with I = ⌈N_train / B⌉ batches per epoch — 20,000 → 20,840 on MNIST at B = 24. A
+    /// model trained on an infinite stream has no epochs and refuses.
+    /// </summary>
+    public virtual long ReferenceSteps(long nsteps, TrainingConfiguration configuration)
+        => throw new ArgumentException($"--nsteps counts whole epochs of a data set; model '{Name}' trains on an endless stream: give --steps");
+
+    /// <summary>
     /// Check that what a run of <paramref name="configuration"/> needs from outside exists (e.g. the data set's files),
     /// without loading it; throws with a message saying what is missing and how to get it.
     /// </summary>

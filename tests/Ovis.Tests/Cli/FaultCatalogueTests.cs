@@ -46,6 +46,8 @@ public class FaultCatalogueTests
         { "evaluate: no run", new[] { "evaluate", "--run", "/nonexistent-ovis-run" }, 2, "config.json does not exist; is /nonexistent-ovis-run a run directory?" },
         { "bench: unknown model", new[] { "bench", "--model", "nope" }, 2, "unknown model 'nope'" },
         { "data: unknown set", new[] { "data", "fetch", "nosuch" }, 2, "unknown data set 'nosuch'" },
+        { "--nsteps on an endless stream", new[] { "train", "--model", "gmm", "--nsteps", "20000", "--check" }, 2, "model 'gmm' trains on an endless stream: give --steps" },
+        { "--steps and --nsteps", new[] { "train", "--model", "sbn", "--steps", "5", "--nsteps", "20000", "--check" }, 2, "give --steps or --nsteps, not both" },
     };
 
     [Theory]
@@ -166,6 +168,17 @@ public class FaultCatalogueTests
         Assert.Contains("--columns 'bogus' is not an argument of r's runs", bogus.stderr);
         var twice = new[] { MetricSpec.Parse("test:loss/L_k:max"), MetricSpec.Parse("test:loss/L_k:last") };
         Assert.NotEqual(ReportFigures.FileName(twice[0], twice), ReportFigures.FileName(twice[1], twice));
+    }
+
+    [Theory]
+    [InlineData("mnist", "20000", 20840)]
+    [InlineData("mnist", "4000000", 4001280)]
+    [InlineData("fashion-mnist", "20000", 22500)]
+    public void NstepsTrainsTheReferencesWholeEpochs(string dataset, string nsteps, long steps)
+    {
+        var (code, output, error) = CliRunner.Run("train", "--model", "sbn", "--dataset", dataset, "--nsteps", nsteps, "--check");
+        Assert.True(code == 0, error);
+        Assert.Contains($"\"steps\": {steps},", output);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // (a) Verify estimators on a tiny instance with the exact oracle: every K-tuple of particles is enumerated in float64.
+manual_seed(1);                                            // nn.Linear initialises from torch's global generator
 var tiny = new BernoulliMixture(components: 3, dimension: 4, float64, new Generator(7));
 var points = tensor(new double[,] { { 1, 0, 1, 1 }, { 0, 0, 1, 0 } }, dtype: float64);
 var verifier = new EstimatorVerifier(new ExactOracle(tiny, points));

@@ -5,14 +5,14 @@ using static TorchSharp.torch;
 namespace Ovis.Models;
 
 /// <summary>
-/// The TVO-style Gaussian VAE of the paper's budget analysis (experiments.md §2.5, the reference's
+/// The TVO-style Gaussian VAE of the paper's budget analysis (docs/experiments.md §2.5, the reference's
 /// <c>gaussian-vae</c> model, ovis/models/tvo_gaussian.py): one layer of N independent Gaussian latents with the fixed
 /// prior p(z) = N(0, I); encoder trunk D_x → H → tanh → H → tanh followed by two SEPARATE linear heads H → N, one
 /// for the mean and one for the log-std, q(z|x) = N(mean, exp(log-std)²) (no clamp), on the raw input x ∈ {0,1}^D_x;
 /// decoder MLP N → H → tanh → H → tanh → D_x giving Bernoulli logits of p(x|z). Default (PyTorch) initialisation
 /// everywhere, no input centring and no data-mean bias initialisation. It differs from <see cref="GaussianVae"/>
 /// (Figure 4) only in q's output layer: two H → N heads instead of one H → 2N layer read as interleaved pairs
-/// (experiments.md §6 item 11). z = mean + std·ε is reparameterisable; the encoder runs once per data point, not once
+/// (docs/experiments.md §6 item 11). z = mean + std·ε is reparameterisable; the encoder runs once per data point, not once
 /// per particle. Paper size: D_x = 784, N = 200, H = 200, two hidden layers.
 /// </summary>
 public sealed class TvoGaussianVae : LatentVariableModel, IBernoulliImageModel, IGenerativeSampler

@@ -27,7 +27,7 @@ public static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "intra-op threads", DefaultValueFactory = _ => 2 };
         var format = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
         var inProcess = new Option<bool>("--in-process") { Description = "run every configuration in this process (no per-configuration peak memory)" };
-        var interleave = new Option<bool>("--interleave") { Description = "time the estimators of each K in one process with their steps interleaved, so that drift of a shared machine cancels in the ratios (no per-configuration memory or CPU time)" };
+        var interleave = new Option<bool>("--interleave") { Description = "time the estimators of each K in one process with their steps interleaved, so that drift of a shared machine cancels in the ratios (no per-configuration memory or CPU time); with --particle-chunk each estimator is timed both unchunked and chunked" };
         var layers = new Option<string>("--layers") { Description = "the model's layer sizes as ovis train --layers reads them (default: the model's)", DefaultValueFactory = _ => "" };
         var chunk = new Option<int>("--particle-chunk") { Description = "particles per chunk of a step (0: all at once); with --study efficiency, the chunked series added beside the unchunked one and continued to K = 50,000", DefaultValueFactory = _ => 0 };
         var child = new Option<bool>("--child") { Hidden = true };
@@ -76,8 +76,11 @@ public static class BenchCommand
             var results = new List<StepBenchmarkResult>();
             if (parse.GetValue(interleave))
             {
+                // With --particle-chunk, each estimator is timed unchunked and chunked in the same rounds: the ratio of the two is taken in one run.
+                var chunkings = particleChunk > 0 ? new[] { 0, particleChunk } : new[] { 0 };
                 foreach (var k in ks)
-                    results.AddRange(StepBenchmark.RunInterleaved(ids.Select(id => new StepBenchmarkCase(parse.GetValue(model)!, id, k, batchSize, stepCount, warmupCount, Layers: layerSizes, ParticleChunk: particleChunk)).ToArray()));
+                    results.AddRange(StepBenchmark.RunInterleaved(ids.SelectMany(id => chunkings.Select(c =>
+                        new StepBenchmarkCase(parse.GetValue(model)!, id, k, batchSize, stepCount, warmupCount, Layers: layerSizes, ParticleChunk: c))).ToArray()));
                 Write(results, outputFormat);
                 return 0;
             }
@@ -121,27 +124,34 @@ public static class BenchCommand
 
     private static void Write(IReadOnlyList<StepBenchmarkResult> results, string format)
     {
-        double Floor(StepBenchmarkResult r) => results.First(x => x.Case.Estimator == "reinforce" && x.Case.Particles == r.Case.Particles).MedianMilliseconds;
-        double CpuFloor(StepBenchmarkResult r) => results.First(x => x.Case.Estimator == "reinforce" && x.Case.Particles == r.Case.Particles).CpuMillisecondsPerStep;
+        // Ratios are to REINFORCE at the same K and chunk size, and for a chunked step also to the same estimator unchunked when it was timed.
+        StepBenchmarkResult Reinforce(StepBenchmarkResult r) => results.First(x => x.Case.Estimator == "reinforce" && x.Case.Particles == r.Case.Particles && x.Case.ParticleChunk == r.Case.ParticleChunk);
+        double Floor(StepBenchmarkResult r) => Reinforce(r).MedianMilliseconds;
+        double CpuFloor(StepBenchmarkResult r) => Reinforce(r).CpuMillisecondsPerStep;
+        double ToUnchunked(StepBenchmarkResult r) => r.Case.ParticleChunk == 0 ? double.NaN
+            : results.FirstOrDefault(x => x.Case.Estimator == r.Case.Estimator && x.Case.Particles == r.Case.Particles && x.Case.ParticleChunk == 0) is { } unchunked
+                ? r.MedianMilliseconds / unchunked.MedianMilliseconds : double.NaN;
         if (format == "json")
         {
             var rows = results.Select(r => new
             {
-                estimator = r.Case.Estimator, model = r.Case.Model, iw = r.Case.Particles, batch_size = r.Case.BatchSize,
+                estimator = r.Case.Estimator, model = r.Case.Model, iw = r.Case.Particles, batch_size = r.Case.BatchSize, particle_chunk = r.Case.ParticleChunk,
                 median_ms_per_step = r.MedianMilliseconds, q25_ms = r.LowerQuartileMilliseconds, q75_ms = r.UpperQuartileMilliseconds,
                 peak_rss_mb = Finite(r.PeakResidentMegabytes), ratio_to_reinforce = r.MedianMilliseconds / Floor(r), steps = r.Case.Steps,
                 cpu_ms_per_step = Finite(r.CpuMillisecondsPerStep), cpu_ratio_to_reinforce = Finite(r.CpuMillisecondsPerStep / CpuFloor(r)), phases_ms = r.Phases,
+                ratio_to_unchunked = Finite(ToUnchunked(r)),
             });
             Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
             return;
         }
-        var table = new TextTable("model", "estimator", "K", "B", "median ms/step", "IQR ms", "peak RSS MB", "ratio to reinforce", "CPU ms/step", "CPU ratio", "forward/estimator/backward/optimizer ms");
+        var table = new TextTable("model", "estimator", "K", "B", "chunk", "median ms/step", "IQR ms", "peak RSS MB", "ratio to reinforce", "CPU ms/step", "CPU ratio", "ratio to unchunked", "forward/estimator/backward/optimizer ms");
         foreach (var r in results)
             table.Add(r.Case.Model, r.Case.Estimator, r.Case.Particles.ToString(CultureInfo.InvariantCulture), r.Case.BatchSize.ToString(CultureInfo.InvariantCulture),
+                r.Case.ParticleChunk == 0 ? "-" : r.Case.ParticleChunk.ToString(CultureInfo.InvariantCulture),
                 r.MedianMilliseconds.ToString("F2", CultureInfo.InvariantCulture),
                 $"{r.LowerQuartileMilliseconds.ToString("F2", CultureInfo.InvariantCulture)}–{r.UpperQuartileMilliseconds.ToString("F2", CultureInfo.InvariantCulture)}",
                 Cell(r.PeakResidentMegabytes, "F0"), (r.MedianMilliseconds / Floor(r)).ToString("F3", CultureInfo.InvariantCulture),
-                Cell(r.CpuMillisecondsPerStep, "F2"), Cell(r.CpuMillisecondsPerStep / CpuFloor(r), "F3"),
+                Cell(r.CpuMillisecondsPerStep, "F2"), Cell(r.CpuMillisecondsPerStep / CpuFloor(r), "F3"), Cell(ToUnchunked(r), "F3"),
                 r.Phases is null ? "-" : string.Join(" / ", new[] { "forward", "estimator", "backward", "optimizer" }.Select(p => r.Phases[p].ToString("F2", CultureInfo.InvariantCulture))));
         table.Write(Console.Out);
     }

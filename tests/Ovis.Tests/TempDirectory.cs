@@ -25,6 +25,9 @@ public sealed class TempDirectory : IDisposable
         return path;
     }
 
+    /// <summary>Write <paramref name="text"/> (UTF-8) to &lt;directory&gt;/<paramref name="relative"/> and return the full path.</summary>
+    public string Write(string relative, string text) => Write(relative, System.Text.Encoding.UTF8.GetBytes(text));
+
     /// <summary>Delete the directory.</summary>
     public void Dispose()
     {

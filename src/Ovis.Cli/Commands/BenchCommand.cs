@@ -28,24 +28,32 @@ public static class BenchCommand
         var format = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
         var inProcess = new Option<bool>("--in-process") { Description = "run every configuration in this process (no per-configuration peak memory)" };
         var interleave = new Option<bool>("--interleave") { Description = "time the estimators of each K in one process with their steps interleaved, so that drift of a shared machine cancels in the ratios (no per-configuration memory or CPU time)" };
+        var layers = new Option<string>("--layers") { Description = "the model's layer sizes as ovis train --layers reads them (default: the model's)", DefaultValueFactory = _ => "" };
+        var chunk = new Option<int>("--particle-chunk") { Description = "particles per chunk of a step (0: all at once); with --study efficiency, the chunked series added beside the unchunked one and continued to K = 50,000", DefaultValueFactory = _ => 0 };
         var child = new Option<bool>("--child") { Hidden = true };
         var study = new Option<string?>("--study") { Description = "efficiency: the paper's memory and time versus K study (1-layer SBN, batch 24, K 10..5000)" };
         var output = new Option<string>("--out") { Description = "output folder of --study (CSV and PNG)", DefaultValueFactory = _ => "bench-efficiency" };
         var command = new Command("bench", "Time training steps per estimator and K, with peak memory and the ratio to REINFORCE");
-        foreach (var option in new Option[] { model, estimators, particles, batch, steps, warmup, threads, format, inProcess, interleave, child, study, output }) command.Options.Add(option);
+        foreach (var option in new Option[] { model, estimators, particles, batch, steps, warmup, threads, format, inProcess, interleave, layers, chunk, child, study, output }) command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             OvisRuntime.Initialize(parse.GetValue(threads));
+            int particleChunk = parse.GetValue(chunk);
+            if (particleChunk < 0) throw new ArgumentException($"--particle-chunk must be 0 (off) or positive, got {particleChunk}");
+            var layerSizes = string.IsNullOrWhiteSpace(parse.GetValue(layers)) ? Array.Empty<int>() : CommandRunner.ParseIntegers(parse.GetValue(layers)!, "--layers");
             if (parse.GetValue(study) is { } studyName)
             {
                 if (studyName != "efficiency") throw new ArgumentException($"--study must be 'efficiency', got '{studyName}'");
                 var studyEstimators = parse.GetResult(estimators) is null or { Implicit: true } ? EfficiencyStudy.DefaultEstimators
                     : parse.GetValue(estimators)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 foreach (var id in studyEstimators) Ovis.Estimators.EstimatorRegistry.Create(id);
-                var studyParticles = parse.GetResult(particles) is null or { Implicit: true } ? EfficiencyStudy.DefaultParticles : CommandRunner.ParseIntegers(parse.GetValue(particles)!, "--iw");
+                if (particleChunk > 0 && parse.GetResult(estimators) is null or { Implicit: true }) studyEstimators = EfficiencyStudy.ChunkedEstimators;
+                var studyParticles = parse.GetResult(particles) is not (null or { Implicit: true }) ? CommandRunner.ParseIntegers(parse.GetValue(particles)!, "--iw")
+                    : particleChunk > 0 ? EfficiencyStudy.ChunkedParticles : EfficiencyStudy.DefaultParticles;
                 var studyResults = EfficiencyStudy.Run(studyEstimators, studyParticles, parse.GetValue(batch),
                     c => RunChild(c, parse.GetValue(threads)),
-                    r => Console.WriteLine($"  {r.Case.Estimator} K={r.Case.Particles}: {r.MedianMilliseconds:F1} ms/step ({r.Case.Steps} steps), peak {r.PeakResidentMegabytes:F0} MB"));
+                    r => Console.WriteLine($"  {EfficiencyStudy.Series(r)} K={r.Case.Particles}: {r.MedianMilliseconds:F1} ms/step ({r.Case.Steps} steps), peak {r.PeakResidentMegabytes:F0} MB"),
+                    particleChunk);
                 EfficiencyStudy.Write(studyResults, parse.GetValue(output)!);
                 Console.WriteLine($"wrote efficiency.csv, efficiency-memory.png and efficiency-time.png to {Path.GetFullPath(parse.GetValue(output)!)}");
                 return 0;
@@ -58,7 +66,7 @@ public static class BenchCommand
             Ovis.Catalog.ModelCatalog.Get(parse.GetValue(model)!);
             if (parse.GetValue(child))
             {
-                var single = StepBenchmark.Run(new StepBenchmarkCase(parse.GetValue(model)!, ids[0], ks[0], batchSize, stepCount, warmupCount));
+                var single = StepBenchmark.Run(new StepBenchmarkCase(parse.GetValue(model)!, ids[0], ks[0], batchSize, stepCount, warmupCount, Layers: layerSizes, ParticleChunk: particleChunk));
                 Console.WriteLine(JsonSerializer.Serialize(single));
                 return 0;
             }
@@ -69,14 +77,14 @@ public static class BenchCommand
             if (parse.GetValue(interleave))
             {
                 foreach (var k in ks)
-                    results.AddRange(StepBenchmark.RunInterleaved(ids.Select(id => new StepBenchmarkCase(parse.GetValue(model)!, id, k, batchSize, stepCount, warmupCount)).ToArray()));
+                    results.AddRange(StepBenchmark.RunInterleaved(ids.Select(id => new StepBenchmarkCase(parse.GetValue(model)!, id, k, batchSize, stepCount, warmupCount, Layers: layerSizes, ParticleChunk: particleChunk)).ToArray()));
                 Write(results, outputFormat);
                 return 0;
             }
             foreach (var k in ks)
                 foreach (var id in ids)
                 {
-                    var benchmark = new StepBenchmarkCase(parse.GetValue(model)!, id, k, batchSize, stepCount, warmupCount);
+                    var benchmark = new StepBenchmarkCase(parse.GetValue(model)!, id, k, batchSize, stepCount, warmupCount, Layers: layerSizes, ParticleChunk: particleChunk);
                     var result = parse.GetValue(inProcess) ? StepBenchmark.Run(benchmark) : RunChild(benchmark, parse.GetValue(threads));
                     results.Add(result);
                     if (outputFormat == "table")
@@ -94,7 +102,8 @@ public static class BenchCommand
         using var process = CommandRunner.StartSelf(new[] { "bench", "--child", "--model", benchmark.Model, "--estimators", benchmark.Estimator,
                 "--iw", benchmark.Particles.ToString(CultureInfo.InvariantCulture), "--batch-size", benchmark.BatchSize.ToString(CultureInfo.InvariantCulture),
                 "--steps", benchmark.Steps.ToString(CultureInfo.InvariantCulture), "--warmup", benchmark.WarmupSteps.ToString(CultureInfo.InvariantCulture),
-                "--threads", threads.ToString(CultureInfo.InvariantCulture) }, redirect: true);
+                "--threads", threads.ToString(CultureInfo.InvariantCulture), "--particle-chunk", benchmark.ParticleChunk.ToString(CultureInfo.InvariantCulture),
+                "--layers", string.Join(",", benchmark.Layers ?? Array.Empty<int>()) }, redirect: true);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         process.WaitForExit();

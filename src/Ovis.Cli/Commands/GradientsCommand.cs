@@ -57,8 +57,13 @@ public static class GradientsCommand
                 throw new ArgumentException($"--model must be gaussian-toy (the asymptotic study needs the toy's known optimum), got '{entry.Name}'");
             var presetName = parse.GetValue(preset);
             if (presetName is not ("paper" or "quick")) throw new ArgumentException($"--preset must be paper or quick, got '{presetName}'");
-            var ids = EstimatorRegistry.CreateMany(parse.GetValue(estimators) ?? (presetName == "paper" ? PaperEstimators : QuickEstimators))
+            var given = parse.GetValue(estimators);
+            if (given is not null && string.IsNullOrWhiteSpace(given.Replace(",", "")))
+                throw new ArgumentException("--estimators names no estimator; give ids such as ovis-gamma1,vimco-arithmetic, or leave it out for the preset's");
+            var ids = EstimatorRegistry.CreateMany(given ?? (presetName == "paper" ? PaperEstimators : QuickEstimators))
                 .Select(e => e.Id).ToList();
+            if (ids.GroupBy(id => id).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new ArgumentException($"--estimators names {twice.Key} twice");
             var referenceId = EstimatorRegistry.Create(parse.GetValue(reference)!).Id;
             var claim = EstimatorRegistry.Create(referenceId).Claim(0);
             if (claim is null || !claim.IsUnbiased)

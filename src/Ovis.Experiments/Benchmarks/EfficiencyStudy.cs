@@ -17,36 +17,56 @@ public static class EfficiencyStudy
     /// <summary>The paper's K grid: ten geometric points from 10 to 5000.</summary>
     public static readonly int[] DefaultParticles = { 10, 19, 39, 79, 158, 315, 629, 1256, 2506, 5000 };
 
+    /// <summary>The chunked study's K grid: the paper's, continued to 50,000.</summary>
+    public static readonly int[] ChunkedParticles = { 10, 39, 158, 629, 2506, 5000, 10000, 20000, 50000 };
+
+    /// <summary>The largest K run unchunked: the paper's, beyond which one step's particles alone need gigabytes.</summary>
+    public const int LargestUnchunked = 5000;
+
     /// <summary>The paper's estimators.</summary>
     public static readonly string[] DefaultEstimators = { "ovis-gamma1", "tvo-part2-config1", "vimco-arithmetic", "reinforce" };
+
+    /// <summary>The estimators of the chunked study: the score-function family the memory bound is for.</summary>
+    public static readonly string[] ChunkedEstimators = { "reinforce", "vimco-arithmetic", "ovis-gamma1", "ovis-S10-exclusive" };
 
     /// <summary>Timed steps at K: 50 for small K, down to 3 at K = 5000 (the work per step grows linearly in K).</summary>
     public static int StepsFor(int particles) => Math.Clamp(2000 / particles, 3, 50);
 
-    /// <summary>Run every (estimator, K) through <paramref name="run"/> (a fresh process per case) and return the results.</summary>
+    /// <summary>
+    /// Run every (estimator, K) through <paramref name="run"/> (a fresh process per case) and return the results: all
+    /// at once for K up to <see cref="LargestUnchunked"/>, and with <paramref name="particleChunk"/> &gt; 0 also in
+    /// chunks of that many particles at every K.
+    /// </summary>
     public static IReadOnlyList<StepBenchmarkResult> Run(IEnumerable<string> estimators, IEnumerable<int> particles, int batchSize,
-        Func<StepBenchmarkCase, StepBenchmarkResult> run, Action<StepBenchmarkResult>? progress = null)
+        Func<StepBenchmarkCase, StepBenchmarkResult> run, Action<StepBenchmarkResult>? progress = null, int particleChunk = 0)
     {
         var results = new List<StepBenchmarkResult>();
         foreach (var k in particles)
             foreach (var estimator in estimators)
-            {
-                var result = run(new StepBenchmarkCase("sbn", estimator, k, batchSize, StepsFor(k), WarmupSteps: k >= 1000 ? 1 : 3, Layers: new[] { 200 }));
-                results.Add(result);
-                progress?.Invoke(result);
-            }
+                foreach (var chunk in particleChunk > 0 ? new[] { 0, particleChunk } : new[] { 0 })
+                {
+                    if (chunk == 0 && k > LargestUnchunked) continue;
+                    var result = run(new StepBenchmarkCase("sbn", estimator, k, batchSize, StepsFor(k), WarmupSteps: k >= 1000 ? 1 : 3, Layers: new[] { 200 },
+                                                           ParticleChunk: chunk));
+                    results.Add(result);
+                    progress?.Invoke(result);
+                }
         return results;
     }
+
+    /// <summary>The label of a result's series in the figures and the CSV: the estimator, with its chunk size when chunked.</summary>
+    public static string Series(StepBenchmarkResult result)
+        => result.Case.ParticleChunk > 0 ? $"{result.Case.Estimator}, chunks of {result.Case.ParticleChunk}" : result.Case.Estimator;
 
     /// <summary>Write <c>efficiency.csv</c>, <c>efficiency-memory.png</c> and <c>efficiency-time.png</c> into <paramref name="directory"/>.</summary>
     public static void Write(IReadOnlyList<StepBenchmarkResult> results, string directory)
     {
         Directory.CreateDirectory(directory);
-        var lines = new List<string> { "estimator,iw,batch_size,steps,median_ms_per_step,cpu_ms_per_step,peak_rss_mb,epoch_seconds" };
-        lines.AddRange(results.Select(r => string.Join(",", r.Case.Estimator, r.Case.Particles, r.Case.BatchSize, r.Case.Steps,
+        var lines = new List<string> { "estimator,particle_chunk,iw,batch_size,steps,median_ms_per_step,cpu_ms_per_step,peak_rss_mb,epoch_seconds" };
+        lines.AddRange(results.Select(r => string.Join(",", r.Case.Estimator, r.Case.ParticleChunk, r.Case.Particles, r.Case.BatchSize, r.Case.Steps,
             F(r.MedianMilliseconds), F(r.CpuMillisecondsPerStep), F(r.PeakResidentMegabytes), F(r.MedianMilliseconds * StepsPerEpoch / 1000))));
         File.WriteAllLines(Path.Combine(directory, "efficiency.csv"), lines);
-        var byEstimator = results.GroupBy(r => r.Case.Estimator).ToArray();
+        var byEstimator = results.GroupBy(Series).ToArray();
         LogLogChart.Save(Path.Combine(directory, "efficiency-memory.png"), "Peak resident memory of a training step (1-layer SBN, batch 24)",
             "K (particles)", "peak RSS (MB)",
             byEstimator.Select(g => new ChartSeries(g.Key, g.Select(r => (double)r.Case.Particles).ToArray(), g.Select(r => r.PeakResidentMegabytes).ToArray())));

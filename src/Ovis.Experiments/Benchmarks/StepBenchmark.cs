@@ -11,6 +11,7 @@ namespace Ovis.Benchmarks;
 /// <summary>One benchmark configuration: a model, an estimator and the sizes of one training step.</summary>
 /// <param name="Model">model name (<see cref="ModelCatalog"/>).</param>
 /// <param name="Layers">the model's layer sizes as <c>--layers</c> gives them (null or empty: its default).</param>
+/// <param name="ParticleChunk">particles per chunk of the step (<see cref="Ovis.Estimators.ChunkedGradient"/>; 0: all at once).</param>
 /// <param name="Estimator">estimator id.</param>
 /// <param name="Particles">K.</param>
 /// <param name="BatchSize">B.</param>
@@ -18,7 +19,7 @@ namespace Ovis.Benchmarks;
 /// <param name="WarmupSteps">untimed steps first.</param>
 /// <param name="Seed">seed of the data and particles.</param>
 public sealed record StepBenchmarkCase(string Model, string Estimator, int Particles, int BatchSize, int Steps = 50, int WarmupSteps = 10, ulong Seed = 1,
-                                       IReadOnlyList<int>? Layers = null);
+                                       IReadOnlyList<int>? Layers = null, int ParticleChunk = 0);
 
 /// <summary>Timing of one configuration: milliseconds per full training step (forward, estimator, backward, Adam).</summary>
 /// <param name="Case">the configuration.</param>
@@ -29,7 +30,7 @@ public sealed record StepBenchmarkCase(string Model, string Estimator, int Parti
 /// <param name="CpuMillisecondsPerStep">process CPU time (user + system) per timed step, ms: less sensitive than wall time to
 /// other work on a shared machine.</param>
 /// <param name="Phases">median ms of each phase of the step: forward (the model's particles), estimator (the surrogate),
-/// backward, optimizer.</param>
+/// backward, optimizer; a chunked step interleaves the first three, reported together as backward.</param>
 public sealed record StepBenchmarkResult(StepBenchmarkCase Case, double MedianMilliseconds, double LowerQuartileMilliseconds, double UpperQuartileMilliseconds,
     double PeakResidentMegabytes, double CpuMillisecondsPerStep = double.NaN, IReadOnlyDictionary<string, double>? Phases = null);
 
@@ -93,6 +94,7 @@ public static class StepBenchmark
         private readonly Generator generator;
         private readonly Tensor data;
         private readonly ContiguousParameters parameters;
+        private readonly IReadOnlyList<TorchSharp.Modules.Parameter> estimatorParameters;
         private readonly optim.Optimizer optimizer;
         private readonly EstimatorSettings settings;
         private readonly double[] times;
@@ -106,7 +108,8 @@ public static class StepBenchmark
             estimator = EstimatorRegistry.Create(benchmark.Estimator);
             generator = new Generator(benchmark.Seed);
             data = catalog.SampleBatch(benchmark.BatchSize, generator);
-            parameters = new ContiguousParameters(catalog.Model.parameters().ToArray());   // as the trainer's OptimizerSet does
+            estimatorParameters = estimator is IEstimatorWithParameters owner ? owner.InitializeParameters(data, generator) : Array.Empty<TorchSharp.Modules.Parameter>();
+            parameters = new ContiguousParameters(catalog.Model.parameters().Concat(estimatorParameters).ToArray());   // as the trainer's OptimizerSet does
             optimizer = optim.Adam(new[] { parameters.Flat }, lr: 1e-4);
             settings = new EstimatorSettings(benchmark.Particles);
             times = new double[benchmark.Steps];
@@ -128,12 +131,21 @@ public static class StepBenchmark
                 parameters.ZeroGradients();
                 phase.Restart();
                 var context = new EstimatorContext(settings, catalog.Model, data, generator);
-                var densities = estimator.DrawParticles(context);
-                Mark("forward", index);
-                var result = estimator.Surrogate(densities, context);
-                Mark("estimator", index);
-                result.Loss.backward();
-                Mark("backward", index);
+                if (benchmark.ParticleChunk > 0)
+                {
+                    Mark("forward", -1);
+                    ChunkedGradient.Backward(estimator, context, benchmark.ParticleChunk);
+                    Mark("backward", index);
+                }
+                else
+                {
+                    var densities = estimator.DrawParticles(context);
+                    Mark("forward", index);
+                    var result = estimator.Surrogate(densities, context);
+                    Mark("estimator", index);
+                    result.Loss.backward();
+                    Mark("backward", index);
+                }
                 optimizer.step();
                 Mark("optimizer", index);
             }

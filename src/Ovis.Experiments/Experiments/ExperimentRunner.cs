@@ -9,10 +9,17 @@ namespace Ovis.Experiments;
 /// <param name="Trainer">how trainer processes are started.</param>
 /// <param name="HeartbeatTimeout">a running run whose heartbeat is older than this is stale (workers beat every quarter of it).</param>
 /// <param name="RequeueFailed">put failed runs back in the queue before starting.</param>
-public sealed record RunnerOptions(int Workers, string OutRoot, TrainerCommand Trainer, TimeSpan HeartbeatTimeout, bool RequeueFailed = false)
+/// <param name="StopGrace">on a stop request, how long a trainer may take to write its checkpoint and exit before it is killed.</param>
+public sealed record RunnerOptions(int Workers, string OutRoot, TrainerCommand Trainer, TimeSpan HeartbeatTimeout, bool RequeueFailed = false,
+                                   TimeSpan? StopGrace = null)
 {
     /// <summary>The default heartbeat timeout.</summary>
     public static readonly TimeSpan DefaultHeartbeatTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The default grace period of a stop: 20 s, inside Slurm's default KillWait of 30 s between SIGTERM and SIGKILL.
+    /// </summary>
+    public static readonly TimeSpan DefaultStopGrace = TimeSpan.FromSeconds(20);
 }
 
 /// <summary>What one <see cref="ExperimentRunner.Run"/> call did.</summary>
@@ -55,6 +62,18 @@ public sealed class ExperimentRunner
         var grid = spec.Expand();
         var enqueued = store.Enqueue(spec.Name, grid);
         Line($"{spec.Name}: {grid.Count} runs in the grid ({enqueued.Added} new, {enqueued.Existing} already stored)");
+        return Work(spec, enqueued, cancellation);
+    }
+
+    /// <summary>
+    /// Work on an experiment enqueued before (e.g. by <c>ovis experiment submit</c>, as one task of a cluster job):
+    /// recover stale runs, then claim and run queued runs until none is left or <paramref name="cancellation"/> fires.
+    /// </summary>
+    public RunnerResult Work(ExperimentSpec spec, CancellationToken cancellation = default) => Work(spec, new EnqueueResult(0, 0), cancellation);
+
+    private RunnerResult Work(ExperimentSpec spec, EnqueueResult enqueued, CancellationToken cancellation)
+    {
+        var grid = spec.Expand();
         int requeuedFailed = options.RequeueFailed ? store.RequeueFailed(spec.Name) : 0;
         if (options.RequeueFailed) Line($"{spec.Name}: requeued {requeuedFailed} failed runs");
         var recovered = recovery.Recover(spec.Name, log);
@@ -114,27 +133,54 @@ public sealed class ExperimentRunner
         var outDir = RunDirectory.For(options.OutRoot, run.Definition);
         var label = $"run {run.Id} [{run.Definition.Describe(describe)}]";
         Directory.CreateDirectory(outDir);
-        File.Delete(Path.Combine(outDir, RunDirectory.SummaryFile)); // a summary must come from this attempt
+        var state = RunDirectory.Inspect(outDir, run.Definition, out var detail);
+        if (state == RunFolderState.Foreign)
+        {
+            var reason = $"{outDir} holds a different run ({detail}); nothing in it was changed: move it away, or give this grid another --out";
+            if (store.Fail(run.Id, worker, reason)) progress.Fail();
+            Line($"w{index}: {label} REFUSED: {reason}");
+            return;
+        }
+        if (state == RunFolderState.Completed)
+        {
+            // A finished run is never repeated: a store created anew (or a run finished by hand) adopts it.
+            store.Attach(run.Id, worker, outDir, null);
+            if (store.Complete(run.Id, worker, RunDirectory.ReadCompletedSummary(outDir, out _)!)) progress.Complete();
+            Line($"w{index}: {label} was already completed in {outDir}; adopted without training again");
+            return;
+        }
+        bool resume = state == RunFolderState.Resumable;
+        if (!resume) File.Delete(Path.Combine(outDir, RunDirectory.SummaryFile));   // a summary must come from this attempt
         File.WriteAllText(Path.Combine(outDir, RunDirectory.ArgumentsFile), run.Definition.ToJson());
         store.Attach(run.Id, worker, outDir, null);
-        Line($"w{index}: {label} started (attempt {run.Attempts}) in {outDir}");
+        Line($"w{index}: {label} {(resume ? "resumed from its checkpoint" : "started")} (attempt {run.Attempts}) in {outDir}");
         var clock = Stopwatch.StartNew();
-        var exit = TrainerProcess.Run(options.Trainer, options.Trainer.Arguments(run.Definition, outDir), outDir,
+        var arguments = resume ? options.Trainer.ResumeArguments(outDir) : options.Trainer.Arguments(run.Definition, outDir);
+        var exit = TrainerProcess.Run(options.Trainer, arguments, outDir,
             started: child => store.Attach(run.Id, worker, outDir, child.ToString()),
             heartbeat: () => store.Heartbeat(run.Id, worker),
-            heartbeatInterval: options.HeartbeatTimeout / 4, cancellation);
+            heartbeatInterval: options.HeartbeatTimeout / 4, options.StopGrace ?? RunnerOptions.DefaultStopGrace, cancellation);
         var seconds = clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
 
-        if (exit.Cancelled)
+        if (exit.ExitCode is >= KilledBySignal and < 256 && !exit.Cancelled && run.Attempts < MaxInterruptedAttempts)
         {
-            store.Release(run.Id, worker, "requeued: the runner was stopped during the run");
-            Line($"w{index}: {label} stopped after {seconds} s and requeued");
+            // Killed from outside (the OOM killer, an administrator, a node daemon): the run resumes from its last checkpoint.
+            store.Release(run.Id, worker, $"requeued: the trainer was killed by signal {exit.ExitCode - KilledBySignal} after {seconds} s of attempt {run.Attempts}");
+            Line($"w{index}: {label} was killed by signal {exit.ExitCode - KilledBySignal} after {seconds} s; requeued to resume from its last checkpoint");
+            return;
+        }
+        if (exit.Cancelled || exit.ExitCode == TrainerCommand.StoppedExitCode)
+        {
+            var how = exit.ExitCode == TrainerCommand.StoppedExitCode ? "stopped with a checkpoint" : "was killed (it resumes from its last periodic checkpoint)";
+            store.Release(run.Id, worker, $"requeued: the trainer {how} after {seconds} s of attempt {run.Attempts}");
+            Line($"w{index}: {label} {how} after {seconds} s and requeued");
             return;
         }
         string? error = exit.StartError;
         string? summary = null;
         if (error is null && exit.ExitCode != 0)
-            error = $"trainer exited with code {exit.ExitCode}" + (exit.StderrTail.Length > 0 ? ":\n" + exit.StderrTail : " (no stderr)");
+            error = (exit.ExitCode == TrainerCommand.DivergedExitCode ? "the run diverged" : $"trainer exited with code {exit.ExitCode}")
+                    + (exit.StderrTail.Length > 0 ? ":\n" + exit.StderrTail : " (no stderr)");
         if (error is null)
         {
             summary = RunDirectory.ReadCompletedSummary(outDir, out var problem);
@@ -155,6 +201,12 @@ public sealed class ExperimentRunner
             Line($"w{index}: {label} finished after {seconds} s but another runner had taken it over; result not recorded");
         }
     }
+
+    /// <summary>Exit codes from 128 + n report a trainer killed by signal n.</summary>
+    private const int KilledBySignal = 128;
+
+    /// <summary>Attempts after which a run whose trainer keeps being killed counts as failed rather than requeued again.</summary>
+    public const int MaxInterruptedAttempts = 3;
 
     /// <summary>The argument names whose values differ across the grid (used to label runs in progress lines).</summary>
     public static IReadOnlyList<string> VaryingArguments(IReadOnlyList<RunDefinition> grid)

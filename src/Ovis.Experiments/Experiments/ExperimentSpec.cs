@@ -67,6 +67,7 @@ public sealed class ExperimentSpec
     /// </summary>
     public static ExperimentSpec Load(string path, Action<string>? validateEstimator = null)
     {
+        if (Directory.Exists(path)) throw new ArgumentException($"experiment spec '{path}' is a folder; give the spec's JSON file, e.g. {Path.Combine(path, "gmm.json")}");
         if (!File.Exists(path)) throw new FileNotFoundException($"experiment spec '{path}' does not exist");
         return Parse(File.ReadAllText(path), path, Path.GetFileNameWithoutExtension(path), validateEstimator);
     }
@@ -198,7 +199,10 @@ public sealed class ExperimentSpec
             foreach (var item in value.EnumerateArray())
             {
                 var argument = Scalar(name, item, source, $"{field}[{index++}]");
-                if (values.Any(v => v.ToJson() == argument.ToJson())) throw Error(source, $"{field} lists {argument.ToJson()} twice");
+                var same = values.FirstOrDefault(v => v.ToJson() == argument.ToJson() || (v.AsNumber() is { } a && argument.AsNumber() is { } b && a == b));
+                if (same is not null)
+                    throw Error(source, same.ToJson() == argument.ToJson() ? $"{field} lists {argument.ToJson()} twice"
+                                                                            : $"{field} lists the same value twice, as {same.ToJson()} and {argument.ToJson()}");
                 values.Add(argument);
             }
             lists.Add(new(name, values));

@@ -73,6 +73,12 @@ public interface IRunStore : IDisposable
     /// <summary>Put every failed run of the experiment back in the queue; returns how many.</summary>
     int RequeueFailed(string experiment);
 
+    /// <summary>
+    /// Delete the runs <paramref name="ids"/> of the experiment that are queued or failed (never a running or completed
+    /// one); returns how many were deleted.
+    /// </summary>
+    int Remove(string experiment, IReadOnlyList<long> ids);
+
     /// <summary>The runs of an experiment (every experiment when null), optionally only those with one status, in id order.</summary>
     IReadOnlyList<RunRecord> List(string? experiment = null, RunStatus? status = null);
 

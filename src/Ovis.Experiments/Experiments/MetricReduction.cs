@@ -35,6 +35,9 @@ public sealed record MetricSpec(string Name, Reduction Reduction)
         return Reduction.Last;
     }
 
+    /// <summary>The prefixes a metric name may start with: the final evaluation, the held-out and training evaluations, the training batches.</summary>
+    private static readonly string[] KnownPrefixes = { "final", "test", "train", "batch" };
+
     /// <summary>Parse <c>name</c> or <c>name:min|max|mean|last</c>; without a reduction the default for the name is used.</summary>
     public static MetricSpec Parse(string text)
     {
@@ -44,12 +47,23 @@ public sealed record MetricSpec(string Name, Reduction Reduction)
                       && !int.TryParse(trimmed[(colon + 1)..], out _))
             return new MetricSpec(trimmed[..colon], reduction);
         if (trimmed.Length == 0) throw new ArgumentException("a metric name is empty; give names such as gmm/posterior_error or gmm/posterior_error:min");
+        // A metric name is prefixes (final:, test:, train:, batch:) and a key; a word after a colon that does not follow
+        // prefixes only is meant as a reduction, so an unknown one is an error rather than part of the name.
+        if (colon > 0 && trimmed[(colon + 1)..] is { Length: > 0 } suffix && suffix.All(char.IsLetter)
+            && !trimmed[..colon].Split(':').All(part => KnownPrefixes.Contains(part)))
+            throw new ArgumentException($"'{trimmed}': '{suffix}' is not a reduction; use min, max, mean or last (e.g. {trimmed[..colon]}:max)");
         return new MetricSpec(trimmed, DefaultReduction(trimmed));
     }
 
-    /// <summary>Parse a comma-separated list of metric specs.</summary>
+    /// <summary>Parse a comma-separated list of metric specs; the same metric with the same reduction twice is refused.</summary>
     public static IReadOnlyList<MetricSpec> ParseMany(string text)
-        => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Parse).ToArray();
+    {
+        var specs = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Parse).ToArray();
+        if (specs.Length == 0) throw new ArgumentException("--metrics names no metric; give names such as test:loss/L_k:max");
+        var repeated = specs.GroupBy(s => s).FirstOrDefault(g => g.Count() > 1);
+        if (repeated is not null) throw new ArgumentException($"--metrics names {repeated.Key.Label} twice");
+        return specs;
+    }
 
     /// <summary>Reduce a run's series (in step order); throws if it is empty.</summary>
     public double Reduce(IReadOnlyList<double> series)

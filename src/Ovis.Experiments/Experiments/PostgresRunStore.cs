@@ -8,7 +8,10 @@ namespace Ovis.Experiments;
 /// (docs/design.md, Experiments). A claim is one statement, <c>UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)</c>:
 /// concurrent claimers skip the row another one has locked instead of waiting for it, and no two get the same run.
 /// Times are the server's clock (<c>now()</c>), so heartbeats from different machines are comparable. Connections come
-/// from a pooled data source, one per operation, which makes an instance safe to share between threads.
+/// from a pooled data source, one per operation, which makes an instance safe to share between threads. An operation
+/// that fails because the server went away (a restart, a dropped connection) is retried with exponential backoff for
+/// up to <see cref="RetryBudget"/>; every operation is safe to repeat (enqueueing skips stored keys, and each update
+/// names the worker that must hold the run).
 /// </summary>
 public sealed class PostgresRunStore : IRunStore
 {
@@ -60,9 +63,13 @@ CREATE INDEX IF NOT EXISTS {Table}_by_status ON {Table} (experiment, status, id)
         catch (NpgsqlException e)
         {
             dataSource.Dispose();
-            throw new InvalidOperationException($"cannot open the PostgreSQL run store ({e.Message})", e);
+            throw new InvalidOperationException($"cannot open the PostgreSQL run store {Location} ({e.Message}); nothing was enqueued", e);
         }
+        connected = true;
     }
+
+    /// <summary>Retries start once the store has been reached: a wrong host or password fails at once instead.</summary>
+    private bool connected;
 
     /// <inheritdoc />
     public string Location { get; }
@@ -112,6 +119,10 @@ CREATE INDEX IF NOT EXISTS {Table}_by_status ON {Table} (experiment, status, id)
             ("e", experiment)));
 
     /// <inheritdoc />
+    public int Remove(string experiment, IReadOnlyList<long> ids) => InTransaction(connection =>
+        ids.Sum(id => Execute(connection, $"DELETE FROM {Table} WHERE id = @i AND experiment = @e AND status IN ('queued', 'failed')", ("i", id), ("e", experiment))));
+
+    /// <inheritdoc />
     public IReadOnlyList<RunRecord> List(string? experiment = null, RunStatus? status = null) => InTransaction(connection =>
         (IReadOnlyList<RunRecord>)Query(connection, $"SELECT {Columns} FROM {Table} WHERE (@e::text IS NULL OR experiment = @e) AND (@s::text IS NULL OR status = @s) ORDER BY id",
             ("e", experiment), ("s", status is null ? null : SqliteRunStore.StatusText(status.Value))));
@@ -133,14 +144,42 @@ CREATE INDEX IF NOT EXISTS {Table}_by_status ON {Table} (experiment, status, id)
         Execute(connection, $"UPDATE {Table} SET {assignments} WHERE id = @id AND worker = @w AND status = 'running'",
             parameters.Concat(new (string, object?)[] { ("id", id), ("w", worker) }).ToArray()) == 1);
 
+    /// <summary>How long an operation keeps retrying while the server is unreachable before the error is reported.</summary>
+    public TimeSpan RetryBudget { get; init; } = TimeSpan.FromSeconds(90);
+
     private T InTransaction<T>(Func<NpgsqlConnection, T> body)
     {
-        using var connection = dataSource.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        var result = body(connection);
-        transaction.Commit();
-        return result;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                using var connection = dataSource.OpenConnection();
+                using var transaction = connection.BeginTransaction();
+                var result = body(connection);
+                transaction.Commit();
+                return result;
+            }
+            catch (Exception e) when (connected && IsConnectionFailure(e) && clock.Elapsed + delay < RetryBudget)
+            {
+                dataSource.Clear();                       // the pool's other connections died with the server
+                Thread.Sleep(delay);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
     }
+
+    /// <summary>
+    /// True for failures of the connection rather than of the statement: the server refusing or dropping connections
+    /// (restart, shutdown, network), which a later attempt can get past.
+    /// </summary>
+    private static bool IsConnectionFailure(Exception e) => e switch
+    {
+        PostgresException p => p.SqlState is "57P01" or "57P02" or "57P03" || p.SqlState.StartsWith("08", StringComparison.Ordinal),
+        NpgsqlException n => n.IsTransient || n.InnerException is System.Net.Sockets.SocketException or IOException || n.Message.Contains("Exception while", StringComparison.Ordinal),
+        _ => false,
+    };
 
     private static int Execute(NpgsqlConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {

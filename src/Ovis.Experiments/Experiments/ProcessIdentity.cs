@@ -86,6 +86,43 @@ internal sealed record ProcessIdentity(string Host, int Pid, long StartTicks)
         }
     }
 
+    /// <summary>
+    /// The processes descended from <paramref name="pid"/> now (Linux: from the parent links in /proc), so that they can
+    /// still be found after their parent has gone and they were re-parented.
+    /// </summary>
+    public static IReadOnlyList<ProcessIdentity> Descendants(int pid)
+    {
+        if (!OperatingSystem.IsLinux()) return Array.Empty<ProcessIdentity>();
+        var children = new Dictionary<int, List<int>>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var child)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                int parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                if (!children.TryGetValue(parent, out var list)) children[parent] = list = new List<int>();
+                list.Add(child);
+            }
+            catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException) { }
+        }
+        var result = new List<ProcessIdentity>();
+        var pending = new Stack<int>(children.GetValueOrDefault(pid) ?? new List<int>());
+        while (pending.Count > 0)
+        {
+            int next = pending.Pop();
+            try
+            {
+                using var process = Process.GetProcessById(next);
+                result.Add(Of(process));
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception) { continue; }
+            foreach (var grandchild in children.GetValueOrDefault(next) ?? new List<int>()) pending.Push(grandchild);
+        }
+        return result;
+    }
+
     private Process? Find()
     {
         if (Host != Environment.MachineName) return null;
@@ -105,11 +142,27 @@ internal sealed record ProcessIdentity(string Host, int Pid, long StartTicks)
     }
 }
 
-/// <summary>A worker of an experiment runner: its process plus a worker number, written <c>host/pid/startTicks/wN</c>.</summary>
+/// <summary>
+/// A worker of an experiment runner: its process plus a worker number, written <c>host/pid/startTicks/wN</c>, and,
+/// inside a Slurm job, <c>/slurm-JOB_TASK</c> (the array job and task, or the job alone), so that cancelling a job can
+/// find the runs its workers held.
+/// </summary>
 internal static class WorkerIdentity
 {
     /// <summary>The id of worker <paramref name="index"/> of the current process.</summary>
-    public static string Create(int index) => $"{ProcessIdentity.Current}/w{index}";
+    public static string Create(int index) => $"{ProcessIdentity.Current}/w{index}{SlurmSuffix()}";
+
+    /// <summary>The part of worker ids that names Slurm job <paramref name="jobId"/>: every task of an array job starts with it.</summary>
+    public static string SlurmMarker(string jobId) => $"/slurm-{jobId}";
+
+    private static string SlurmSuffix()
+    {
+        var array = Environment.GetEnvironmentVariable("SLURM_ARRAY_JOB_ID");
+        var task = Environment.GetEnvironmentVariable("SLURM_ARRAY_TASK_ID");
+        if (!string.IsNullOrEmpty(array)) return $"{SlurmMarker(array)}_{task}";
+        var job = Environment.GetEnvironmentVariable("SLURM_JOB_ID");
+        return string.IsNullOrEmpty(job) ? "" : SlurmMarker(job);
+    }
 
     /// <summary>The process a worker id belongs to; null if the id was not made by <see cref="Create"/>.</summary>
     public static ProcessIdentity? ProcessOf(string? worker) => ProcessIdentity.Parse(worker);

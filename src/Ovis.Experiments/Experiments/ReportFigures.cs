@@ -20,6 +20,15 @@ public static class ReportFigures
     public static string FileName(MetricSpec metric)
         => new string(metric.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray()) + ".png";
 
+    /// <summary>
+    /// The file name of <paramref name="metric"/>'s figure in a report of <paramref name="metrics"/>: <see cref="FileName(MetricSpec)"/>,
+    /// with the reduction added when the same metric is reported with several reductions (so that no figure overwrites another).
+    /// </summary>
+    public static string FileName(MetricSpec metric, IReadOnlyList<MetricSpec> metrics)
+        => metrics.Count(m => m.Name == metric.Name) > 1
+            ? Path.GetFileNameWithoutExtension(FileName(metric)) + "_" + metric.Reduction.ToString().ToLowerInvariant() + ".png"
+            : FileName(metric);
+
     /// <summary>Draw the pivot against its numeric columns and save it; returns false (no file) when the columns are not numbers.</summary>
     public static bool Write(MetricPivot pivot, string path, string columnArgument)
     {

@@ -118,6 +118,10 @@ CREATE INDEX IF NOT EXISTS runs_by_status ON runs (experiment, status, id);", tr
             transaction, ("$e", experiment)));
 
     /// <inheritdoc />
+    public int Remove(string experiment, IReadOnlyList<long> ids) => InTransaction(transaction =>
+        ids.Sum(id => Execute("DELETE FROM runs WHERE id = $i AND experiment = $e AND status IN ('queued', 'failed')", transaction, ("$i", id), ("$e", experiment))));
+
+    /// <inheritdoc />
     public IReadOnlyList<RunRecord> List(string? experiment = null, RunStatus? status = null) => InTransaction(transaction =>
         Query($"SELECT {Columns} FROM runs WHERE ($e IS NULL OR experiment = $e) AND ($s IS NULL OR status = $s) ORDER BY id",
             transaction, ("$e", experiment), ("$s", status is null ? null : StatusText(status.Value))));

@@ -16,9 +16,18 @@ public sealed record TrainerCommand(string Program, IReadOnlyList<string> Prefix
     /// <summary>The environment variable that overrides the trainer command.</summary>
     public const string EnvironmentVariable = "OVIS_TRAIN_COMMAND";
 
-    /// <summary>The full argument list for one run.</summary>
+    /// <summary>The full argument list for one run: its own arguments and <c>--out DIR</c>.</summary>
     public IReadOnlyList<string> Arguments(RunDefinition run, string outDir)
         => Prefix.Concat(run.CommandLine()).Concat(new[] { "--out", outDir }).ToArray();
+
+    /// <summary>The argument list that continues the run in <paramref name="outDir"/> from its checkpoint: <c>--resume --out DIR</c>.</summary>
+    public IReadOnlyList<string> ResumeArguments(string outDir) => Prefix.Concat(new[] { "--resume", "--out", outDir }).ToArray();
+
+    /// <summary>The trainer's exit code for a run stopped on request with a checkpoint to resume from (sysexits' EX_TEMPFAIL).</summary>
+    public const int StoppedExitCode = 75;
+
+    /// <summary>The trainer's exit code for a run whose loss, log-weights or parameters became non-finite.</summary>
+    public const int DivergedExitCode = 4;
 
     /// <summary>The command as one line (for logs).</summary>
     public override string ToString() => string.Join(" ", new[] { Program }.Concat(Prefix).Select(Quote));

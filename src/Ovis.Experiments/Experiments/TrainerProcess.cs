@@ -7,13 +7,15 @@ namespace Ovis.Experiments;
 /// <param name="ExitCode">the exit code (null when it could not be started or was cancelled).</param>
 /// <param name="StderrTail">the last lines of its standard error.</param>
 /// <param name="StartError">why it could not be started, if so.</param>
-/// <param name="Cancelled">true when the runner killed it because it was asked to stop.</param>
+/// <param name="Cancelled">true when the runner stopped it because it was asked to stop (the exit code says whether the
+/// trainer stopped by itself with a checkpoint, <see cref="TrainerCommand.StoppedExitCode"/>, or had to be killed: null).</param>
 internal sealed record TrainerExit(int? ExitCode, string StderrTail, string? StartError, bool Cancelled);
 
 /// <summary>
 /// Runs one trainer child process: its standard output and error go to <c>stdout.log</c> and <c>stderr.log</c> in the run
 /// directory, the last <see cref="TailLines"/> lines of standard error are kept for the error message, and a heartbeat
-/// callback fires while it runs. Cancelling kills the whole process tree.
+/// callback fires while it runs. Cancelling asks the trainer to stop (SIGTERM: it writes a checkpoint at the next step
+/// and exits), waits up to a grace period, then kills the whole process tree.
 /// </summary>
 internal static class TrainerProcess
 {
@@ -22,7 +24,7 @@ internal static class TrainerProcess
 
     /// <summary>Run the trainer to its end (or until cancelled); <paramref name="started"/> receives the child's identity once it runs.</summary>
     public static TrainerExit Run(TrainerCommand command, IReadOnlyList<string> arguments, string outDir, Action<ProcessIdentity> started,
-        Action heartbeat, TimeSpan heartbeatInterval, CancellationToken cancellation)
+        Action heartbeat, TimeSpan heartbeatInterval, TimeSpan stopGrace, CancellationToken cancellation)
     {
         var info = new ProcessStartInfo(command.Program)
         {
@@ -66,9 +68,16 @@ internal static class TrainerProcess
         {
             if (cancellation.IsCancellationRequested)
             {
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                process.WaitForExit();
-                return new TrainerExit(null, Tail(), null, true);
+                // Its descendants are noted first: if the trainer exits on SIGTERM and leaves children behind, they are
+                // re-parented and must still be found and killed (they would also hold its output pipes open).
+                var descendants = ProcessIdentity.Descendants(process.Id);
+                int? code = null;
+                if (Signals.Terminate(process.Id) && process.WaitForExit(stopGrace)) code = process.ExitCode;
+                else
+                    try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                foreach (var descendant in descendants) descendant.KillTree();
+                process.WaitForExit(TimeSpan.FromSeconds(10));
+                return new TrainerExit(code, Tail(), null, true);
             }
             if (lastBeat.Elapsed >= heartbeatInterval)
             {

@@ -50,7 +50,10 @@ public sealed class GaussianMixtureEntry : ModelEntry
     }
 
     /// <inheritdoc />
-    public override double EstimateStepBytes(TrainingConfiguration configuration)
-        // per particle row: the one-hot latent and a few [C]-wide tensors (posterior logits, log-probabilities), float32
-        => (double)configuration.BatchSize * configuration.OuterSamples * configuration.Particles * 20 * 4 * 8;
+    /// <remarks>The one-hot latent and a few [C]-wide tensors (posterior logits, log-probabilities), C = 20.</remarks>
+    protected override double BytesPerParticle(TrainingConfiguration configuration) => 20 * 4 * 8;
+
+    /// <inheritdoc />
+    /// <remarks>A few hundred parameters (the prior's 20 logits and q's small network): 1,000 counted.</remarks>
+    protected override double ParameterBytes(TrainingConfiguration configuration) => 1_000 * 4 * 4;
 }

@@ -61,7 +61,9 @@ public sealed class GaussianToyEntry : ModelEntry
     }
 
     /// <inheritdoc />
-    public override double EstimateStepBytes(TrainingConfiguration configuration)
-        // per particle row: z, ε and a handful of [D]-wide intermediates with their gradients, float32
-        => (double)configuration.BatchSize * configuration.OuterSamples * configuration.Particles * Dimension * 4 * 12;
+    /// <remarks>z, ε and a handful of [D]-wide intermediates with their gradients.</remarks>
+    protected override double BytesPerParticle(TrainingConfiguration configuration) => Dimension * 4 * 12;
+
+    /// <inheritdoc />
+    protected override double ParameterBytes(TrainingConfiguration configuration) => (Dimension * Dimension + 2.0 * Dimension) * 4 * 4;
 }

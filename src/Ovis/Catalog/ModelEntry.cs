@@ -74,10 +74,31 @@ public abstract class ModelEntry
     public abstract BenchmarkModel CreateForBenchmark(ScalarType dtype, Device device, IReadOnlyList<int> layers);
 
     /// <summary>
-    /// A rough upper estimate of the bytes one training step needs (the particle tensors and their gradients), used
-    /// to refuse requests far beyond the machine's memory before anything is allocated.
+    /// A rough upper estimate of the bytes one particle row takes in a training step (its latents, the activations it
+    /// needs and their gradients), in float32.
     /// </summary>
-    public abstract double EstimateStepBytes(TrainingConfiguration configuration);
+    protected abstract double BytesPerParticle(TrainingConfiguration configuration);
+
+    /// <summary>The bytes of the model's parameters with their gradients and Adam's two moments.</summary>
+    protected abstract double ParameterBytes(TrainingConfiguration configuration);
+
+    /// <summary>
+    /// A rough upper estimate of the memory a run of <paramref name="configuration"/> needs at its largest moment: the
+    /// most particle rows alive at once (a training step's B·M·K, or B·C with particle chunks of C; the gradient probe's
+    /// B_grad·M·K or B_grad·C; an evaluation pass's points × particle chunk) times <see cref="BytesPerParticle"/>, plus the
+    /// parameters (the per-particle log-densities a chunked step keeps are small beside them). Used to refuse requests far
+    /// beyond the machine's memory before anything is allocated.
+    /// </summary>
+    public double EstimateBytes(TrainingConfiguration configuration)
+    {
+        double perDraw = (double)configuration.OuterSamples * configuration.Particles;
+        if (configuration.ParticleChunk > 0) perDraw = Math.Min(perDraw, configuration.ParticleChunk);
+        double rows = Math.Max(configuration.BatchSize * perDraw,
+                               configuration.GradientEvery > 0 ? configuration.GradientBatchSize * perDraw : 0);
+        int evaluated = Math.Max(configuration.EvaluationParticles, configuration.FinalEvaluationParticles);
+        rows = Math.Max(rows, (double)configuration.EvaluationPointsPerPass * Math.Min(configuration.EvaluationChunk, evaluated));
+        return rows * BytesPerParticle(configuration) + ParameterBytes(configuration);
+    }
 
     /// <summary>A generator for the model's initialisation, distinct from the run's particle and data streams.</summary>
     protected static Generator InitializationGenerator(ulong seed) => RandomStreams.Create(seed, RandomStreams.ModelInitialization);

@@ -40,14 +40,14 @@ public sealed class SigmoidBeliefNetworkEntry : ImageModelEntry
         => new SigmoidBeliefNetwork(Pixels, Sizes(layers), dtype: dtype);
 
     /// <inheritdoc />
-    public override double EstimateStepBytes(TrainingConfiguration configuration)
+    /// <remarks>Each layer's samples, logits and probabilities (with gradients) and the pixels' logits.</remarks>
+    protected override double BytesPerParticle(TrainingConfiguration configuration) => (Sizes(configuration.Layers).Sum() + (double)Pixels) * 4 * 6;
+
+    /// <inheritdoc />
+    protected override double ParameterBytes(TrainingConfiguration configuration)
     {
-        // per particle row: each layer's samples, logits and probabilities (and their gradients), and the pixels' logits;
-        // per weight: the value, its gradient and Adam's two moments, for p and q
         var sizes = Sizes(configuration.Layers).Append(Pixels).ToArray();
-        double weights = 2.0 * sizes.Zip(sizes.Skip(1), (a, b) => (double)a * b).Sum();
-        double units = sizes.Sum();
-        return (double)configuration.BatchSize * configuration.OuterSamples * configuration.Particles * units * 4 * 6 + weights * 4 * 4;
+        return 2.0 * sizes.Zip(sizes.Skip(1), (a, b) => (double)a * b).Sum() * 4 * 4;     // p and q
     }
 
     private static IReadOnlyList<int> Sizes(IReadOnlyList<int> layers) => layers.Count > 0 ? layers : PaperLayers;

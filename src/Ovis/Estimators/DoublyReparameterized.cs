@@ -40,10 +40,16 @@ public sealed class DoublyReparameterized : PathwiseEstimator
     protected override SamplingOptions Sampling(SamplingOptions baseOptions) => baseOptions with { DetachPosteriorParameters = true };
 
     /// <inheritdoc />
+    /// <remarks>DReG differentiates the weighted bound through the latents z themselves, which a chunked step does not keep.</remarks>
+    public override bool SupportsParticleChunks => false;
+
+    /// <inheritdoc />
     public override EstimatorResult Surrogate(ParticleLogDensities densities, EstimatorContext context)
     {
         var settings = context.Settings;
         CheckParticleCount(densities, settings);
+        if (densities.Latents.Count == 0)
+            throw new NotSupportedException("estimator 'dreg' needs the particles' latents z, which a chunked step does not keep: use pathwise-iwae with particle chunks, or no chunking");
         RequirePathGradient(densities);
         if (densities.Latents.Count != 1)
             throw new NotSupportedException(

@@ -107,15 +107,31 @@ public abstract class GradientEstimator
     /// </summary>
     public ParticleLogDensities DrawParticles(EstimatorContext context, Func<int, SamplingOptions, ParticleLogDensities>? forward = null)
     {
+        var (particles, options) = PrepareDraw(context);
+        forward ??= (count, sampling) => context.Model.Forward(context.Data, count, sampling);
+        return forward(particles, options);
+    }
+
+    /// <summary>
+    /// Validate the settings, K and the model, and return how many particles to draw per data point
+    /// (M·ParticlesPerDraw(K)) and how (<see cref="SamplingOptions"/> with the context's generator).
+    /// </summary>
+    public (int particles, SamplingOptions options) PrepareDraw(EstimatorContext context)
+    {
         var settings = context.Settings;
         settings.Validate();
         ValidateParticles(settings.Particles);
         CheckModel(context.Model.CanReparameterize, context.Model.GetName());
-        int particles = settings.OuterSamples * ParticlesPerDraw(settings.Particles);
-        forward ??= (count, options) => context.Model.Forward(context.Data, count, options);
-        return forward(particles,
-            Sampling(new SamplingOptions(Reparameterize: RequiresReparameterization, Generator: context.Generator)));
+        return (settings.OuterSamples * ParticlesPerDraw(settings.Particles),
+                Sampling(new SamplingOptions(Reparameterize: RequiresReparameterization, Generator: context.Generator)));
     }
+
+    /// <summary>
+    /// True when the surrogate depends on the particles only through their per-particle log-densities (log p(x|z),
+    /// log p(z_l), log q(z_l|x)), so that its gradient can be computed with the particles in chunks
+    /// (<see cref="ChunkedGradient"/>). False for an estimator that differentiates through the latents themselves.
+    /// </summary>
+    public virtual bool SupportsParticleChunks => true;
 
     /// <summary>
     /// The surrogate loss and diagnostics for given particles, [B, M·ParticlesPerDraw(K)] rows. This is the

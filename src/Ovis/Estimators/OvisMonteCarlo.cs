@@ -65,6 +65,9 @@ public sealed class OvisMonteCarlo : ScoreFunctionEstimator
     {
         if (Mode == AuxiliaryParticles.Inclusive && particles < 2)
             throw new ArgumentException($"{Id} takes its auxiliary particles out of the K budget and needs K ≥ 2; use the -exclusive form at K = 1");
+        if (Mode == AuxiliaryParticles.Inclusive && AuxiliaryCount(particles) > particles - 1)
+            throw new ArgumentException($"{Id} takes S = {AuxiliaryCount(particles)} auxiliary particles out of K = {particles}, which leaves none for the bound; " +
+                                        $"it needs S ≤ K − 1 = {particles - 1} (use ovis-S{AuxiliaryCount(particles)}-exclusive for extra particles, or ovis-S{{y}}K for a fraction of K)");
     }
 
     /// <inheritdoc />
@@ -74,10 +77,10 @@ public sealed class OvisMonteCarlo : ScoreFunctionEstimator
     /// <inheritdoc />
     protected override ParticleLayout Layout(int particles)
     {
+        ValidateParticles(particles);
         int s = AuxiliaryCount(particles);
         if (Mode == AuxiliaryParticles.Exclusive) return new(0, particles, 0, particles, particles, s);
-        int score = Math.Max(1, particles - s);
-        return new(0, score, 0, particles, score, particles - score);
+        return new(0, particles - s, 0, particles, particles - s, s);
     }
 
     /// <inheritdoc />

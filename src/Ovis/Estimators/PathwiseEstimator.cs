@@ -24,10 +24,14 @@ public abstract class PathwiseEstimator : GradientEstimator
     /// </summary>
     protected virtual (int outer, int particles) Grouping(int outerSamples, int particles) => (outerSamples, particles);
 
-    /// <summary>Refuse particles that carry no path gradient (e.g. enumerated or discrete latents) with a clear message.</summary>
+    /// <summary>
+    /// Refuse particles whose latents carry no path gradient (e.g. enumerated or discrete latents) with a clear
+    /// message. Densities without latents (the per-particle scalars of a chunked step, <see cref="ChunkedGradient"/>)
+    /// pass: their path gradient is taken when the chunks are evaluated again.
+    /// </summary>
     protected void RequirePathGradient(ParticleLogDensities densities)
     {
-        if (densities.Latents.Count == 0 || densities.Latents.Any(z => !z.requires_grad))
+        if (densities.Latents.Any(z => !z.requires_grad))
             throw new NotSupportedException(
                 $"estimator '{Id}' needs reparameterised latents that carry a path gradient; these particles do not " +
                 "(discrete or enumerated latents): use a score-function estimator such as ovis-gamma1 or vimco-arithmetic");

@@ -103,13 +103,21 @@ public sealed class GaussianMixtureModel : LatentVariableModel, IEnumerableLaten
     public override IReadOnlyList<Tensor> Sample(Tensor x, int particles, SamplingOptions options)
         => new[] { Draw(PosteriorLogits(x, detachParameters: true), particles, options.Generator) };
 
+    /// <summary>
+    /// c ~ Categorical(softmax(logits)) per particle by inverting the cumulative probabilities at a particle-major
+    /// uniform draw (<see cref="ParticleNoise"/>), as a one-hot [B, P, C].
+    /// </summary>
     private Tensor Draw(Tensor logits, int particles, Generator? generator)
     {
         using var noGrad = no_grad();
-        var probabilities = logits.detach().softmax(-1);                                       // [B, C]
-        var index = multinomial(probabilities, particles, replacement: true, generator: generator);   // [B, P]
+        var cumulative = logits.detach().softmax(-1).cumsum(-1);                               // [B, C]
+        var uniform = ParticleNoise.Uniform(logits.shape[0], particles, 1, logits.dtype, logits.device, generator);   // [B, P, 1]
+        var index = uniform.ge(cumulative.unsqueeze(1)).sum(-1).clamp_max(Clusters - 1);      // [B, P]: the first c with u < F(c)
         return nn.functional.one_hot(index, Clusters).to(theta.dtype);                        // [B, P, C]
     }
+
+    /// <inheritdoc />
+    public override bool SupportsParticleChunks => true;
 
     /// <inheritdoc />
     public override ParticleLogDensities Forward(Tensor x, int particles, SamplingOptions options)

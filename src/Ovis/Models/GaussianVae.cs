@@ -109,10 +109,13 @@ public sealed class GaussianVae : LatentVariableModel, IBernoulliImageModel
         return new[] { Draw(mean, logStd, particles, options) };
     }
 
-    /// <summary>z = mean + exp(log-std)·ε, ε ~ N(0, I), [B, P, N]; detached unless reparameterising.</summary>
+    /// <inheritdoc />
+    public override bool SupportsParticleChunks => true;
+
+    /// <summary>z = mean + exp(log-std)·ε, ε ~ N(0, I) particle-major (<see cref="ParticleNoise"/>), [B, P, N]; detached unless reparameterising.</summary>
     private Tensor Draw(Tensor mean, Tensor logStd, int particles, SamplingOptions options)
     {
-        var noise = randn(new long[] { mean.shape[0], particles, LatentSize }, dtype: mean.dtype, generator: options.Generator); // [B, P, N]
+        var noise = ParticleNoise.Normal(mean.shape[0], particles, LatentSize, mean.dtype, mean.device, options.Generator);   // ε [B, P, N]
         if (!options.Reparameterize)
         {
             using var noGrad = no_grad();

@@ -29,6 +29,14 @@ public abstract class LatentVariableModel : nn.Module
     /// <summary>True when z can be drawn by a differentiable path (required by the pathwise estimators).</summary>
     public abstract bool CanReparameterize { get; }
 
+    /// <summary>
+    /// True when the model draws its particles from <see cref="ParticleNoise"/> (particle-major), so that drawing P
+    /// particles in chunks of C, each chunk from the generator state at which the previous one ended, gives exactly the
+    /// particles of one P-particle draw: what the trainer's particle chunking (<see cref="Training.TrainerSettings.ParticleChunk"/>)
+    /// needs to reproduce an unchunked step. False by default.
+    /// </summary>
+    public virtual bool SupportsParticleChunks => false;
+
     /// <summary>The generative parameters θ (prior and likelihood).</summary>
     public abstract IReadOnlyList<Parameter> GenerativeParameters();
 

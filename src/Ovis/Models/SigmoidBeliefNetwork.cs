@@ -109,16 +109,26 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
     }
 
     /// <summary>
-    /// z ~ Bern(sigmoid(logits)) as 1[u &lt; sigmoid(logits)] with u ~ U[0, 1): the same distribution as
-    /// <c>torch.bernoulli</c>, whose CPU kernel draws element by element and is slower (docs/performance.md).
+    /// z ~ Bern(sigmoid(logits)) as 1[u &lt; sigmoid(logits)] with u ~ U[0, 1) the layer's share of the particles'
+    /// uniform numbers: the same distribution as <c>torch.bernoulli</c>, whose CPU kernel draws element by element and
+    /// is slower (docs/performance.md).
     /// </summary>
+    private static Tensor Draw(Tensor logits, Tensor uniform)
+    {
+        using var noGrad = no_grad();
+        using var probabilities = logits.sigmoid();                                            // freed now, not at the step's end
+        return uniform.lt(probabilities).to(logits.dtype);                                     // 1[u < p], [B, P, D_l]
+    }
+
+    /// <summary>z ~ Bern(sigmoid(logits)) with a fresh uniform draw of logits' shape (prior samples, data).</summary>
     private static Tensor Draw(Tensor logits, Generator? generator)
     {
         using var noGrad = no_grad();
-        var uniform = rand(logits.shape, dtype: logits.dtype, device: logits.device, generator: generator);
-        using var probabilities = logits.sigmoid();                                            // freed now, not at the step's end
-        return uniform.lt_(probabilities);                                                     // 1[u < p] in place, in logits' dtype
+        return Draw(logits, rand(logits.shape, dtype: logits.dtype, device: logits.device, generator: generator));
     }
+
+    /// <inheritdoc />
+    public override bool SupportsParticleChunks => true;
 
     /// <inheritdoc />
     public override IReadOnlyList<Tensor> Sample(Tensor x, int particles, SamplingOptions options)
@@ -147,11 +157,15 @@ public sealed class SigmoidBeliefNetwork : LatentVariableModel, IEnumerableLaten
         // First inference layer: once per data point, then expanded over the particles.
         var logits = Link(inferenceLinks[0], EncoderInput(x), detach)                          // [B, D_{L−1}]
             .unsqueeze(1).expand(-1, particles, -1);                                           // [B, P, D_{L−1}]
+        // Every layer's uniform numbers in one particle-major draw, layers in sampling order (bottom layer first).
+        var uniform = ParticleNoise.Uniform(x.shape[0], particles, layerSizes.Sum(), logits.dtype, logits.device, options.Generator);   // [B, P, ΣD]
+        long offset = 0;
         for (int step = 0; step < depth; step++)
         {
             int layer = depth - 1 - step;
             if (step > 0) logits = Link(inferenceLinks[step], signed[layer + 1], detach);
-            latents[layer] = Draw(logits, options.Generator);                                  // [B, P, D_l]
+            latents[layer] = Draw(logits, uniform.narrow(-1, offset, layerSizes[layer]));      // [B, P, D_l]
+            offset += layerSizes[layer];
             logq[layer] = LogDensity.BernoulliSum(latents[layer], logits);                     // [B, P]
         }
         return (latents, stack(logq, -1), signed);                                            // [B, P, L]

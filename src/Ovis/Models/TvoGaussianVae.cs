@@ -143,10 +143,13 @@ public sealed class TvoGaussianVae : LatentVariableModel, IBernoulliImageModel, 
         return new[] { Draw(mu, logSigma, particles, options) };
     }
 
-    /// <summary>z = mean + exp(log-std)·ε, ε ~ N(0, I), [B, P, N]; detached unless reparameterising.</summary>
+    /// <inheritdoc />
+    public override bool SupportsParticleChunks => true;
+
+    /// <summary>z = mean + exp(log-std)·ε, ε ~ N(0, I) particle-major (<see cref="ParticleNoise"/>), [B, P, N]; detached unless reparameterising.</summary>
     private Tensor Draw(Tensor mu, Tensor logSigma, int particles, SamplingOptions options)
     {
-        var noise = randn(new long[] { mu.shape[0], particles, LatentSize }, dtype: mu.dtype, device: mu.device, generator: options.Generator); // [B, P, N]
+        var noise = ParticleNoise.Normal(mu.shape[0], particles, LatentSize, mu.dtype, mu.device, options.Generator);   // ε [B, P, N]
         if (!options.Reparameterize)
         {
             using var noGrad = no_grad();

@@ -33,9 +33,17 @@ internal sealed class GradientProbe : IDisposable
     {
         using var generator = RandomStreams.Create(settings.Seed, RandomStreams.Gradient + 1);
         var estimatorSettings = settings.SettingsAt(alpha);
-        return GradientSignalToNoise.Measure(
-            () => estimator.Compute(new EstimatorContext(estimatorSettings, task.Model, batch, generator, Diagnostics: false)).Loss,
-            task.Model.InferenceParameters(), settings.GradientSamples, settings.GradientEpsilon);
+        var phi = task.Model.InferenceParameters();
+        EstimatorContext Context() => new(estimatorSettings, task.Model, batch, generator, Diagnostics: false);
+        if (settings.ParticleChunk == 0)
+            return GradientSignalToNoise.Measure(() => estimator.Compute(Context()).Loss, phi, settings.GradientSamples, settings.GradientEpsilon);
+        // In chunks, through the parameters' gradients; the next training step zeroes them again.
+        return GradientSignalToNoise.Measure(() =>
+        {
+            foreach (var parameter in task.Model.AllParameters()) parameter.grad?.zero_();
+            ChunkedGradient.Backward(estimator, Context(), settings.ParticleChunk);
+            return phi.Select(p => p.grad?.clone()).ToArray();
+        }, phi, settings.GradientSamples, settings.GradientEpsilon);
     }
 
     /// <inheritdoc />

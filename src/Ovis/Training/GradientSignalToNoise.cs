@@ -21,6 +21,15 @@ public static class GradientSignalToNoise
     /// w.r.t. <paramref name="parameters"/> and return the statistics of docs/estimators.md §7.3–7.4.
     /// </summary>
     public static IReadOnlyDictionary<string, double> Measure(Func<Tensor> loss, IReadOnlyList<Parameter> parameters, int draws, double epsilon)
+        => Measure(() => (IReadOnlyList<Tensor?>)torch.autograd.grad(new[] { loss() }, parameters.Cast<Tensor>().ToArray(), allow_unused: true).ToArray(),
+                   parameters, draws, epsilon);
+
+    /// <summary>
+    /// The statistics of <paramref name="draws"/> gradients, each given by <paramref name="gradient"/> (one tensor per
+    /// parameter of <paramref name="parameters"/>, null or invalid where a parameter got none), e.g. computed in particle
+    /// chunks.
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> Measure(Func<IReadOnlyList<Tensor?>> gradient, IReadOnlyList<Parameter> parameters, int draws, double epsilon)
     {
         if (draws < 2) throw new ArgumentException($"the gradient variance needs at least 2 draws, got {draws}");
         using var scope = NewDisposeScope();
@@ -28,7 +37,7 @@ public static class GradientSignalToNoise
         for (int n = 0; n < draws; n++)
         {
             using var drawScope = NewDisposeScope();
-            var gradients = torch.autograd.grad(new[] { loss() }, parameters.Cast<Tensor>().ToArray(), allow_unused: true);
+            var gradients = gradient();
             var flat = gradients.Select((g, i) => g is null || g.IsInvalid ? zeros(parameters[i].numel(), dtype: float64) : g.detach().reshape(-1).to(float64).cpu());
             rows[n] = cat(flat.ToArray(), 0).MoveToOuterDisposeScope();                    // [D]
         }

@@ -66,7 +66,9 @@ public sealed class Trainer : IDisposable
             optimizers.Add("estimator", estimatorParameters, owner.ParameterLearningRate);
         }
         probe = new GradientProbe(task, estimator, settings);
-        trainingStep = new TrainingStep(task, estimator, optimizers);
+        if (settings.ParticleChunk > 0 && settings.ParticleChunk < settings.OuterSamples * estimator.ParticlesPerDraw(settings.Particles))
+            ChunkedGradient.Check(estimator, new EstimatorContext(settings.SettingsAt(settings.Alpha), task.Model, evaluation.HeldOut, generator));
+        trainingStep = new TrainingStep(task, estimator, optimizers, settings.ParticleChunk);
     }
 
     /// <summary>The task (model and data) being trained.</summary>
@@ -112,6 +114,20 @@ public sealed class Trainer : IDisposable
         return ReadCheckpoint().Step;
     }
 
+    /// <summary>
+    /// The step the run's checkpoint was taken at, after checking that it exists, is intact at its start and belongs
+    /// to this run (settings, model, estimator): what a resume would continue from. Throws with a clear message
+    /// otherwise.
+    /// </summary>
+    public long ResumableStep()
+    {
+        if (!File.Exists(CheckpointPath))
+            throw new FileNotFoundException($"--resume: {CheckpointPath} does not exist, so there is nothing to resume; start the run without --resume", CheckpointPath);
+        var header = Checkpoint.ReadState(CheckpointPath);
+        Checkpoint.CheckBelongsTo(header, CheckpointPath, settings, task.Name, estimator.Id);
+        return header.Step;
+    }
+
     private CheckpointState ReadCheckpoint()
     {
         var header = Checkpoint.ReadState(CheckpointPath);
@@ -147,8 +163,7 @@ public sealed class Trainer : IDisposable
         CheckpointState? state = null;
         if (resume)
         {
-            if (!File.Exists(CheckpointPath))
-                throw new FileNotFoundException($"--resume: {CheckpointPath} does not exist, so there is nothing to resume; start the run without --resume", CheckpointPath);
+            ResumableStep();
             state = ReadCheckpoint();
         }
         else
@@ -212,7 +227,19 @@ public sealed class Trainer : IDisposable
         }
         double sessionSeconds = clock.Elapsed.TotalSeconds;
         double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
-        var finalEvaluation = evaluation.Final();
+        Dictionary<string, double>? finalEvaluation;
+        try
+        {
+            finalEvaluation = evaluation.Final();
+            if (finalEvaluation is not null && finalEvaluation.Values.Any(v => !double.IsFinite(v)))
+                throw new TrainingDivergedException(step, "the final evaluation's L_K");
+        }
+        catch (TrainingDivergedException e)
+        {
+            var diverged = Summary(TrainingStatus.Diverged, e.Message, step, elapsedBefore + clock.Elapsed.TotalSeconds, log.TensorBoardError);
+            diverged.Write(Path.Combine(directory, SummaryFile));
+            return diverged;
+        }
         var summary = Summary(TrainingStatus.Completed, null, step, elapsedBefore + sessionSeconds, log.TensorBoardError) with
         {
             StepsPerSecond = sessionSeconds > 0 ? (step - sessionStart) / sessionSeconds : 0,
@@ -255,6 +282,7 @@ public sealed class Trainer : IDisposable
         sums.Clear();
         count = 0;
         foreach (var (key, value) in evaluation.Evaluate()) record[key] = value;
+        if (!double.IsFinite(record["test:" + DiagnosticKeys.Bound])) throw new TrainingDivergedException(step, "the held-out L_K");
         var metrics = task.MeasureMetrics(evaluation.HeldOut);
         foreach (var (key, value) in metrics) record[key] = value;
         if (probe.IsDue(step))

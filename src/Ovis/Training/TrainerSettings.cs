@@ -21,6 +21,13 @@ public record TrainerSettings
     public long Steps { get; init; } = 3000;
     /// <summary>Mini-batch size B.</summary>
     public int BatchSize { get; init; } = 100;
+    /// <summary>
+    /// C, particles per chunk of a training step (0: all at once). With C below the M·K particles a step draws, they
+    /// are processed C at a time (<see cref="Estimators.ChunkedGradient"/>): memory grows with B·C instead of B·K and
+    /// the gradient is the unchunked one to float rounding, at the cost of a second forward pass.
+    /// </summary>
+    public int ParticleChunk { get; init; }
+
     /// <summary>Adam learning rate of the model's θ and φ (β1 = 0.9, β2 = 0.999, ε = 1e−8).</summary>
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Steps at which every learning rate is multiplied by <see cref="LearningRateFactor"/>.</summary>
@@ -84,6 +91,7 @@ public record TrainerSettings
         if (OuterSamples < 1) throw new ArgumentException($"--mc (M) must be at least 1, got {OuterSamples}");
         if (Steps < 1) throw new ArgumentException($"--steps must be at least 1, got {Steps}");
         if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {BatchSize}");
+        if (ParticleChunk < 0) throw new ArgumentException($"--particle-chunk must be 0 (off) or positive, got {ParticleChunk}");
         LearningRateSchedule.Validate();
         AlphaSchedule.Validate();
         if (EvaluateEvery < 1) throw new ArgumentException($"--eval-every must be at least 1, got {EvaluateEvery}");

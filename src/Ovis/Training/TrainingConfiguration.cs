@@ -43,8 +43,9 @@ public sealed record TrainingConfiguration : TrainerSettings
         estimator.ValidateParticles(Particles);
         estimator.CheckModel(entry.CanReparameterize, Model);
         entry.Validate(this);
-        MemoryEstimate.Check(entry.EstimateStepBytes(this),
-            $"a training step of model '{Model}' with K = {Particles}, M = {OuterSamples}, batch {BatchSize}{(Layers.Length > 0 ? ", layers " + string.Join(",", Layers) : "")}");
+        MemoryEstimate.Check(entry.EstimateBytes(this),
+            $"a run of model '{Model}' with K = {Particles}, M = {OuterSamples}, batch {BatchSize}" +
+            (GradientEvery > 0 ? $", gradient probe on {GradientBatchSize} points" : "") + (Layers.Length > 0 ? ", layers " + string.Join(",", Layers) : ""));
     }
 
     /// <inheritdoc />

@@ -15,7 +15,7 @@ internal static class CliRunner
             Console.SetError(stderr);
             try
             {
-                int code = Ovis.Cli.Program.BuildRoot().Parse(args).Invoke();
+                int code = Ovis.Cli.Program.Main(args);
                 return (code, stdout.ToString(), stderr.ToString());
             }
             finally

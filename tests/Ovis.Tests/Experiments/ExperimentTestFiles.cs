@@ -6,33 +6,44 @@ namespace Ovis.Tests.Experiments;
 public sealed class FakeTrainer
 {
     /// <summary>Use the script with its start/done log at <paramref name="logPath"/>.</summary>
-    public FakeTrainer(string logPath) => LogPath = logPath;
+    /// <param name="logPath">the log.</param>
+    /// <param name="instant">use instant-trainer.sh (one sh process per run, no metrics, no resume) instead of fake-trainer.sh.</param>
+    public FakeTrainer(string logPath, bool instant = false)
+    {
+        LogPath = logPath;
+        Script = Path.Combine(AppContext.BaseDirectory, "Experiments", instant ? "instant-trainer.sh" : "fake-trainer.sh");
+    }
 
     /// <summary>The script copied next to the test assembly.</summary>
-    public static string Script => Path.Combine(AppContext.BaseDirectory, "Experiments", "fake-trainer.sh");
+    public string Script { get; }
 
-    /// <summary>The log: lines "start DIR" and "done DIR".</summary>
+    /// <summary>The log: lines "start DIR", "resume DIR STEP", "stopped DIR STEP" and "done DIR".</summary>
     public string LogPath { get; }
 
     /// <summary>The command line for <see cref="TrainerCommand.EnvironmentVariable"/>.</summary>
-    public string CommandLine => $"bash '{Script}' '{LogPath}'";
+    public string CommandLine => Script.EndsWith("instant-trainer.sh", StringComparison.Ordinal) ? $"sh '{Script}' '{LogPath}'" : $"bash '{Script}' '{LogPath}'";
 
     /// <summary>The trainer command.</summary>
     public TrainerCommand Command => TrainerCommand.Parse(CommandLine);
 
-    /// <summary>How many times the trainer started / finished in each run directory.</summary>
+    /// <summary>How many times the trainer started afresh / finished in each run directory.</summary>
     public (Dictionary<string, int> Starts, Dictionary<string, int> Completions) Counts()
     {
-        var starts = new Dictionary<string, int>();
-        var completions = new Dictionary<string, int>();
-        if (!File.Exists(LogPath)) return (starts, completions);
-        foreach (var line in File.ReadAllLines(LogPath))
+        var events = Events();
+        return (events.Where(e => e.Kind == "start").GroupBy(e => e.Directory).ToDictionary(g => g.Key, g => g.Count()),
+                events.Where(e => e.Kind == "done").GroupBy(e => e.Directory).ToDictionary(g => g.Key, g => g.Count()));
+    }
+
+    /// <summary>Every line of the log as (kind, run directory, step; −1 where the line has none).</summary>
+    public IReadOnlyList<(string Kind, string Directory, long Step)> Events()
+    {
+        if (!File.Exists(LogPath)) return Array.Empty<(string, string, long)>();
+        return File.ReadAllLines(LogPath).Where(l => l.Length > 0).Select(line =>
         {
-            var parts = line.Split(' ', 2);
-            var target = parts[0] == "start" ? starts : parts[0] == "done" ? completions : throw new InvalidDataException($"bad fake trainer log line '{line}'");
-            target[parts[1]] = target.GetValueOrDefault(parts[1]) + 1;
-        }
-        return (starts, completions);
+            var parts = line.Split(' ');
+            if (parts[0] is not ("start" or "resume" or "stopped" or "done")) throw new InvalidDataException($"bad fake trainer log line '{line}'");
+            return (parts[0], parts[1], parts.Length > 2 ? long.Parse(parts[2]) : -1L);
+        }).ToArray();
     }
 }
 

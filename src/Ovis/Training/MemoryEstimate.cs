@@ -13,13 +13,16 @@ public static class MemoryEstimate
 
     /// <summary>
     /// Throw <see cref="ArgumentException"/> when <paramref name="estimatedBytes"/> exceeds the available memory,
-    /// naming the estimate, the limit and what it is made of.
+    /// naming the estimate, the limit, what it is made of and <paramref name="wayOut"/>.
     /// </summary>
-    public static void Check(double estimatedBytes, string what)
+    public static void Check(double estimatedBytes, string what, string wayOut = DefaultWayOut)
     {
         double available = AvailableBytes;
         if (estimatedBytes > available)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"{what} needs about {estimatedBytes / 1e9:F1} GB by Ovis's estimate, more than this machine's {available / 1e9:F1} GB; use fewer particles, a smaller batch or smaller layers"));
+                $"{what} needs about {estimatedBytes / 1e9:F1} GB by Ovis's estimate, more than this machine's {available / 1e9:F1} GB; {wayOut}"));
     }
+
+    /// <summary>What the refusal suggests unless the caller knows better.</summary>
+    public const string DefaultWayOut = "use fewer particles, a smaller batch or smaller layers";
 }

@@ -45,7 +45,8 @@ public sealed record TrainingConfiguration : TrainerSettings
         entry.Validate(this);
         MemoryEstimate.Check(entry.EstimateBytes(this),
             $"a run of model '{Model}' with K = {Particles}, M = {OuterSamples}, batch {BatchSize}" +
-            (GradientEvery > 0 ? $", gradient probe on {GradientBatchSize} points" : "") + (Layers.Length > 0 ? ", layers " + string.Join(",", Layers) : ""));
+            (GradientEvery > 0 ? $", gradient probe on {GradientBatchSize} points" : "") + (Layers.Length > 0 ? ", layers " + string.Join(",", Layers) : ""),
+            ParticleChunk == 0 ? MemoryEstimate.DefaultWayOut + ", or score the particles a chunk at a time (--particle-chunk C)" : MemoryEstimate.DefaultWayOut);
     }
 
     /// <inheritdoc />

@@ -32,6 +32,7 @@ public class FaultCatalogueTests
         { "vae layers", new[] { "train", "--model", "vae", "--layers", "5", "--check" }, 2, "--layers for the vae is 'N,H'" },
         { "huge K", new[] { "train", "--iw", "10000000", "--batch-size", "1", "--check" }, 2, "GB by Ovis's estimate, more than this machine's" },
         { "huge layers", new[] { "train", "--model", "sbn", "--layers", "100000,100000", "--check" }, 2, "GB by Ovis's estimate, more than this machine's" },
+        { "huge K with chunks as the way out", new[] { "train", "--model", "sbn", "--iw", "500000", "--check" }, 2, "or score the particles a chunk at a time (--particle-chunk C)" },
         { "unknown data set", new[] { "train", "--model", "sbn", "--dataset", "cifar", "--check" }, 2, "unknown data set 'cifar'" },
         { "binarisation", new[] { "train", "--model", "sbn", "--binarization", "otsu", "--check" }, 2, "--binarization must be default, dynamic, static or threshold" },
         { "resume without --out", new[] { "train", "--resume" }, 2, "--resume needs --out DIR" },

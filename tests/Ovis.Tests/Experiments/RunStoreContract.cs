@@ -36,14 +36,19 @@ public abstract class RunStoreContract : IDisposable
         using var second = Open("runs");
         first.Enqueue("e", Grid(runs));
         var claims = new ConcurrentBag<(long Id, string Worker)>();
+        // All workers start claiming together and pause briefly after each run, as a trainer would, so that on a loaded
+        // machine the first thread started cannot drain the queue before the others run.
+        using var start = new Barrier(8);
         var threads = Enumerable.Range(0, 8).Select(t => new Thread(() =>
         {
             var store = t % 2 == 0 ? first : second;
             var worker = $"test/{t}";
+            start.SignalAndWait();
             while (store.Claim("e", worker) is { } run)
             {
                 claims.Add((run.Id, worker));
                 Assert.True(store.Complete(run.Id, worker, "{\"status\":\"completed\"}"));
+                Thread.Sleep(1);
             }
         })).ToList();
         threads.ForEach(t => t.Start());

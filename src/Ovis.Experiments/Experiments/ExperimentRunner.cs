@@ -96,7 +96,9 @@ public sealed class ExperimentRunner
         }).ToList();
         foreach (var thread in threads) thread.Join();
 
-        Line($"{spec.Name}: this session completed {progress.Completed} and failed {progress.Failed}; {progress.Done}/{grid.Count} completed in total"
+        // The total comes from the store: other runners sharing it may have completed runs meanwhile.
+        int completedInTotal = store.List(spec.Name, RunStatus.Completed).Count;
+        Line($"{spec.Name}: this session completed {progress.Completed} and failed {progress.Failed}; {completedInTotal}/{grid.Count} completed in total"
              + (cancellation.IsCancellationRequested ? " (stopped early; run the same command to continue)" : ""));
         return new RunnerResult(enqueued, recovered, requeuedFailed, progress.Completed, progress.Failed, cancellation.IsCancellationRequested);
     }

@@ -121,11 +121,16 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public long ResumableStep()
     {
-        if (!File.Exists(CheckpointPath))
-            throw new FileNotFoundException($"--resume: {CheckpointPath} does not exist, so there is nothing to resume; start the run without --resume", CheckpointPath);
+        RequireCheckpointToResume();
         var header = Checkpoint.ReadState(CheckpointPath);
         Checkpoint.CheckBelongsTo(header, CheckpointPath, settings, task.Name, estimator.Id);
         return header.Step;
+    }
+
+    private void RequireCheckpointToResume()
+    {
+        if (!File.Exists(CheckpointPath))
+            throw new FileNotFoundException($"--resume: {CheckpointPath} does not exist, so there is nothing to resume; start the run without --resume", CheckpointPath);
     }
 
     private CheckpointState ReadCheckpoint()
@@ -163,8 +168,8 @@ public sealed class Trainer : IDisposable
         CheckpointState? state = null;
         if (resume)
         {
-            ResumableStep();
-            state = ReadCheckpoint();
+            RequireCheckpointToResume();
+            state = ReadCheckpoint();                                                          // checks that it belongs to this run
         }
         else
         {

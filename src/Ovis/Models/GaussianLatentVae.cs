@@ -60,6 +60,9 @@ public abstract class GaussianLatentVae : LatentVariableModel, IBernoulliImageMo
 
     private Tensor AnyParameter => parameters().First();
 
+    /// <summary>The dtype of the model's parameters, to which a subclass converts its input.</summary>
+    protected ScalarType ParameterType => AnyParameter.dtype;
+
     /// <inheritdoc />
     public IReadOnlyList<Tensor> SampleLatentPrior(int count, Generator? generator = null)
     {

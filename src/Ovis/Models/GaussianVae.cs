@@ -62,8 +62,6 @@ public sealed class GaussianVae : GaussianLatentVae
         return (pairs.select(-1, 0), pairs.select(-1, 1));
     }
 
-    private ScalarType ParameterType => encoder.parameters().First().dtype;
-
     /// <inheritdoc />
     public override Tensor DecoderLogits(Tensor z) => decoder.forward(z);                   // [..., N] → [..., D_x]
 }

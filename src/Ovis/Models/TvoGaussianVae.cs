@@ -75,8 +75,6 @@ public sealed class TvoGaussianVae : GaussianLatentVae
         return (mean.call(hidden), logStd.call(hidden));                                       // [B, N] each
     }
 
-    private ScalarType ParameterType => mean.weight!.dtype;
-
     /// <inheritdoc />
     public override Tensor DecoderLogits(Tensor z) => decoder.forward(z);                   // [..., N] → [..., D_x]
 }

@@ -12,7 +12,7 @@ namespace Ovis.Training;
 /// </summary>
 public static class GradientSignalToNoise
 {
-    /// <summary>Metric keys written by <see cref="Measure"/>.</summary>
+    /// <summary>Metric keys written by the <c>Measure</c> overloads.</summary>
     public const string Snr = "grads/snr", Variance = "grads/variance", Magnitude = "grads/magnitude",
                         KeepRatio = "grads/keep_ratio", DirectionalSnr = "grads/dsnr";
 

@@ -33,8 +33,9 @@ public static class BenchCommand
         var child = new Option<bool>("--child") { Hidden = true };
         var study = new Option<string?>("--study") { Description = "efficiency: the paper's memory and time versus K study (1-layer SBN, batch 24, K 10..5000)" };
         var output = new Option<string>("--out") { Description = "output folder of --study (CSV and PNG)", DefaultValueFactory = _ => "bench-efficiency" };
+        var replot = new Option<bool>("--replot") { Description = "with --study efficiency: redraw the figures from the efficiency.csv in --out instead of measuring" };
         var command = new Command("bench", "Time training steps per estimator and K, with peak memory and the ratio to REINFORCE");
-        foreach (var option in new Option[] { model, estimators, particles, batch, steps, warmup, threads, format, inProcess, interleave, layers, chunk, child, study, output }) command.Options.Add(option);
+        foreach (var option in new Option[] { model, estimators, particles, batch, steps, warmup, threads, format, inProcess, interleave, layers, chunk, child, study, output, replot }) command.Options.Add(option);
         command.SetAction(parse => CommandRunner.Run(() =>
         {
             OvisRuntime.Initialize(parse.GetValue(threads));
@@ -44,6 +45,14 @@ public static class BenchCommand
             if (parse.GetValue(study) is { } studyName)
             {
                 if (studyName != "efficiency") throw new ArgumentException($"--study must be 'efficiency', got '{studyName}'");
+                if (parse.GetValue(replot))
+                {
+                    var csv = Path.Combine(parse.GetValue(output)!, "efficiency.csv");
+                    if (!File.Exists(csv)) throw new FileNotFoundException($"--replot: no efficiency.csv in {Path.GetFullPath(parse.GetValue(output)!)}");
+                    EfficiencyStudy.WriteFigures(EfficiencyStudy.Read(csv), parse.GetValue(output)!);
+                    Console.WriteLine($"redrew efficiency-memory.png and efficiency-time.png in {Path.GetFullPath(parse.GetValue(output)!)}");
+                    return 0;
+                }
                 var studyEstimators = parse.GetResult(estimators) is null or { Implicit: true } ? EfficiencyStudy.DefaultEstimators
                     : parse.GetValue(estimators)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 foreach (var id in studyEstimators) Ovis.Estimators.EstimatorRegistry.Create(id);

@@ -62,17 +62,61 @@ public static class EfficiencyStudy
     public static void Write(IReadOnlyList<StepBenchmarkResult> results, string directory)
     {
         Directory.CreateDirectory(directory);
-        var lines = new List<string> { "estimator,particle_chunk,iw,batch_size,steps,median_ms_per_step,cpu_ms_per_step,peak_rss_mb,epoch_seconds" };
+        var lines = new List<string> { CsvHeader };
         lines.AddRange(results.Select(r => string.Join(",", r.Case.Estimator, r.Case.ParticleChunk, r.Case.Particles, r.Case.BatchSize, r.Case.Steps,
             F(r.MedianMilliseconds), F(r.CpuMillisecondsPerStep), F(r.PeakResidentMegabytes), F(r.MedianMilliseconds * StepsPerEpoch / 1000))));
         File.WriteAllLines(Path.Combine(directory, "efficiency.csv"), lines);
+        WriteFigures(results, directory);
+    }
+
+    /// <summary>Draw <c>efficiency-memory.png</c> (peak RSS against K) and <c>efficiency-time.png</c> (epoch time against K) into <paramref name="directory"/>.</summary>
+    public static void WriteFigures(IReadOnlyList<StepBenchmarkResult> results, string directory)
+    {
+        Directory.CreateDirectory(directory);
         var byEstimator = results.GroupBy(Series).ToArray();
-        LogLogChart.Save(Path.Combine(directory, "efficiency-memory.png"), "Peak resident memory of a training step (1-layer SBN, batch 24)",
+        LogLogChart.Save(Path.Combine(directory, "efficiency-memory.png"), "Peak RSS of a training step (1-layer SBN, B = 24)",
             "K (particles)", "peak RSS (MB)",
             byEstimator.Select(g => new ChartSeries(g.Key, g.Select(r => (double)r.Case.Particles).ToArray(), g.Select(r => r.PeakResidentMegabytes).ToArray())));
-        LogLogChart.Save(Path.Combine(directory, "efficiency-time.png"), "Time of one epoch (2,084 steps, extrapolated from the median step)",
+        LogLogChart.Save(Path.Combine(directory, "efficiency-time.png"), "Epoch time (2,084 steps, from the median step)",
             "K (particles)", "epoch time (s)",
             byEstimator.Select(g => new ChartSeries(g.Key, g.Select(r => (double)r.Case.Particles).ToArray(), g.Select(r => r.MedianMilliseconds * StepsPerEpoch / 1000).ToArray())));
+    }
+
+    private const string CsvHeader = "estimator,particle_chunk,iw,batch_size,steps,median_ms_per_step,cpu_ms_per_step,peak_rss_mb,epoch_seconds";
+
+    /// <summary>
+    /// Read the results back from an <c>efficiency.csv</c> that <see cref="Write"/> made, to redraw its figures without
+    /// measuring again (the median is the only timing kept, so the quartiles read back as the median).
+    /// </summary>
+    /// <exception cref="InvalidDataException">the file is not such a CSV; the message names the line.</exception>
+    public static IReadOnlyList<StepBenchmarkResult> Read(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        // The study's first CSVs had no particle_chunk column: read them as unchunked.
+        bool withChunk = lines.Length > 0 && lines[0] == CsvHeader;
+        if (!withChunk && (lines.Length == 0 || lines[0] != CsvHeader.Replace("particle_chunk,", "")))
+            throw new InvalidDataException($"{path}: line 1 is not the efficiency study's header ({CsvHeader})");
+        var results = new List<StepBenchmarkResult>();
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0) continue;
+            var fields = lines[i].Split(',').ToList();
+            if (!withChunk) fields.Insert(1, "0");
+            try
+            {
+                if (fields.Count != 9) throw new FormatException($"{fields.Count} fields instead of 9");
+                var benchmarkCase = new StepBenchmarkCase("sbn", fields[0], int.Parse(fields[2], CultureInfo.InvariantCulture), int.Parse(fields[3], CultureInfo.InvariantCulture),
+                                                          int.Parse(fields[4], CultureInfo.InvariantCulture), Layers: new[] { 200 }, ParticleChunk: int.Parse(fields[1], CultureInfo.InvariantCulture));
+                double median = double.Parse(fields[5], CultureInfo.InvariantCulture);
+                results.Add(new StepBenchmarkResult(benchmarkCase, median, median, median, double.Parse(fields[7], CultureInfo.InvariantCulture),
+                                                    double.Parse(fields[6], CultureInfo.InvariantCulture)));
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidDataException($"{path}: line {i + 1} is not a result ({e.Message})");
+            }
+        }
+        return results;
     }
 
     private static string F(double value) => value.ToString("G6", CultureInfo.InvariantCulture);

@@ -82,5 +82,5 @@ public static class ReportFigures
         return true;
     }
 
-    private static string Label(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
+    private static string Label(double value) => Ovis.Reporting.LogAxisTicks.Label(value);
 }

@@ -52,6 +52,6 @@ internal static class LogLogChart
     private static void SetTicks(ScottPlot.IAxis axis, double low, double high)
     {
         var ticks = LogAxisTicks.Values(Math.Log10(low), Math.Log10(high));
-        axis.SetTicks(ticks.Select(Math.Log10).ToArray(), ticks.Select(t => t.ToString("G3", CultureInfo.InvariantCulture)).ToArray());
+        axis.SetTicks(ticks.Select(Math.Log10).ToArray(), ticks.Select(LogAxisTicks.Label).ToArray());
     }
 }

@@ -60,7 +60,7 @@ public static class ChunkedGradient
                     logPrior!.narrow(1, start, count).copy_(densities.LogPrior);
                     logPosterior!.narrow(1, start, count).copy_(densities.LogPosterior);
                 }
-                ReleaseImplicitScalars();
+                Runtime.ImplicitScalars.Release();          // or they pin the heap between chunks
             }
         logLikelihood!.requires_grad_();
         logPrior!.requires_grad_();
@@ -83,7 +83,7 @@ public static class ChunkedGradient
                               + (gradientPosterior.narrow(1, start, count) * densities.LogPosterior).sum();
                 partial.backward();
             }
-            ReleaseImplicitScalars();
+            Runtime.ImplicitScalars.Release();          // or they pin the heap between chunks
         }
         generator.set_state(end);
         logLikelihood.Dispose();
@@ -101,20 +101,6 @@ public static class ChunkedGradient
             throw new NotSupportedException($"model '{context.Model.GetName()}' does not draw its particles particle-major (LatentVariableModel.SupportsParticleChunks), so chunks would not reproduce its particles; train it without --particle-chunk");
         if (context.Generator is null)
             throw new ArgumentException("particle chunking needs the run's generator in the estimator context, to redraw each chunk");
-    }
-
-    /// <summary>
-    /// Free the native scalars of the chunk just finished. TorchSharp turns every C# number in a tensor expression
-    /// (<c>z * 2 − 1</c>) into a native Scalar that only the finaliser frees (docs/platform.md §5.5); left for the
-    /// next garbage collection, these small blocks sit between one chunk's freed tensors and the next chunk's, so the
-    /// heap cannot reuse the chunk's memory and grows with every chunk (about one [B·C, D_x] tensor per chunk, on the
-    /// SBN: 0.9 GB instead of 0.38 GB after pass 1 at K = 10,000, C = 250). A generation-0 collection per chunk finds
-    /// them (they were made during the chunk) at a cost of well under a millisecond.
-    /// </summary>
-    private static void ReleaseImplicitScalars()
-    {
-        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
-        GC.WaitForPendingFinalizers();
     }
 
     private static Tensor Gradient(Tensor leaf) => leaf.grad is { } gradient ? gradient.detach() : zeros_like(leaf);

@@ -188,10 +188,13 @@ public sealed class LikelihoodEvaluator
         using var accumulator = new LogWeightAccumulator();
         for (long start = 0; start < Particles; start += ParticleChunk)
         {
-            using var scope = NewDisposeScope();
             long count = Math.Min(ParticleChunk, Particles - start);
-            var densities = chunk(start, count);
-            accumulator.Add(densities.LogWeights(detachPosterior: true), densities.LogLikelihood);  // [B, C]
+            using (NewDisposeScope())
+            {
+                var densities = chunk(start, count);
+                accumulator.Add(densities.LogWeights(detachPosterior: true), densities.LogLikelihood);  // [B, C]
+            }
+            Runtime.ImplicitScalars.Release();                                                  // or they pin the heap between chunks
         }
         return accumulator.Result();
     }

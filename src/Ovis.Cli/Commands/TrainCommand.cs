@@ -26,6 +26,9 @@ public static class TrainCommand
     /// <summary>Exit code of a diverged run (a non-finite loss, log-weight or parameter).</summary>
     public const int Diverged = Experiments.TrainerCommand.DivergedExitCode;
 
+    /// <summary>Exit code of a run stopped by an error inside libtorch; its last checkpoint stays resumable.</summary>
+    public const int NativeError = Experiments.TrainerCommand.NativeErrorExitCode;
+
     /// <summary>Build the command.</summary>
     public static Command Create()
     {
@@ -195,7 +198,16 @@ public static class TrainCommand
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
         run.Trainer.Progress = new ProgressReporter(Console.Out, interactive: !Console.IsOutputRedirected, configuration.Steps);
         run.Trainer.StopRequest = stop.Token;
-        var summary = run.Trainer.Run(resume);
+        TrainingSummary summary;
+        try
+        {
+            summary = run.Trainer.Run(resume);
+        }
+        catch (ExternalException e)
+        {
+            Console.Error.WriteLine($"ovis train: libtorch failed: {e.Message.Split('\n')[0]}; the last checkpoint in {directory} can be resumed with: ovis train --resume --out {directory}");
+            return NativeError;
+        }
         if (summary.TensorBoardError is not null) Console.WriteLine($"warning: {summary.TensorBoardError}");
         if (summary.Status == TrainingStatus.Stopped)
         {

@@ -171,6 +171,14 @@ public sealed class ExperimentRunner
             Line($"w{index}: {label} was killed by signal {exit.ExitCode - KilledBySignal} after {seconds} s; requeued to resume from its last checkpoint");
             return;
         }
+        if (exit.ExitCode == TrainerCommand.NativeErrorExitCode && !exit.Cancelled && run.Attempts < MaxInterruptedAttempts)
+        {
+            // An error inside libtorch, possibly transient (TrainerCommand.NativeErrorExitCode): resume from the last checkpoint.
+            var reason = exit.StderrTail.Split('\n').LastOrDefault(l => l.Length > 0) ?? "no stderr";
+            store.Release(run.Id, worker, $"requeued: libtorch failed after {seconds} s of attempt {run.Attempts}: {reason}");
+            Line($"w{index}: {label} stopped on a libtorch error after {seconds} s; requeued to resume from its last checkpoint");
+            return;
+        }
         if (exit.Cancelled || exit.ExitCode == TrainerCommand.StoppedExitCode)
         {
             var how = exit.ExitCode == TrainerCommand.StoppedExitCode ? "stopped with a checkpoint" : "was killed (it resumes from its last periodic checkpoint)";

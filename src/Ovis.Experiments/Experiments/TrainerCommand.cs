@@ -29,6 +29,13 @@ public sealed record TrainerCommand(string Program, IReadOnlyList<string> Prefix
     /// <summary>The trainer's exit code for a run whose loss, log-weights or parameters became non-finite.</summary>
     public const int DivergedExitCode = 4;
 
+    /// <summary>
+    /// The trainer's exit code for an error raised inside libtorch (sysexits' EX_SOFTWARE). It can be transient: a
+    /// TorchSharp scalar freed by the finaliser during the native call that reads it (docs/platform.md §5.5) stopped a
+    /// grid run after 5,000 of 20,000 steps. The runner resumes such a run from its checkpoint, a bounded number of times.
+    /// </summary>
+    public const int NativeErrorExitCode = 70;
+
     /// <summary>The command as one line (for logs).</summary>
     public override string ToString() => string.Join(" ", new[] { Program }.Concat(Prefix).Select(Quote));
 

@@ -72,6 +72,28 @@ public class ExperimentRunnerTests
     }
 
     [Fact]
+    public void ARunStoppedByALibtorchErrorResumesFromItsCheckpointInTheSameSession()
+    {
+        using var directory = new TempDirectory();
+        var trainer = new FakeTrainer(directory.File("trainer.log"));
+        File.WriteAllText(directory.File("native-2"), "");
+        var spec = Spec("native", $", \"fail-dir\": \"{directory.Path}\"");
+        using var store = new SqliteRunStore(directory.File("native.sqlite"));
+
+        var result = Run(store, spec, directory, trainer.Command);
+
+        Assert.Equal((8, 0), (result.Completed, result.Failed));
+        var runs = store.List("native");
+        Assert.All(runs, r => Assert.Equal(RunStatus.Completed, r.Status));
+        // The first seed-2 run to reach its first checkpoint deletes the marker and exits 70; it alone runs twice.
+        var resumed = File.ReadAllLines(directory.File("trainer.log")).Where(l => l.StartsWith("resume ")).ToArray();
+        var line = Assert.Single(resumed);
+        Assert.EndsWith(" 1", line);
+        var run = Assert.Single(runs, r => line.Contains(r.OutDir!));
+        Assert.Equal(("2", 2), (run.Definition.Get("seed"), run.Attempts));
+    }
+
+    [Fact]
     public void ExitCodeZeroWithoutACompletedSummaryAndAnUnstartableTrainerAreFailures()
     {
         using var directory = new TempDirectory();

@@ -76,7 +76,7 @@ public class ExperimentRunnerTests
     {
         using var directory = new TempDirectory();
         var trainer = new FakeTrainer(directory.File("trainer.log"));
-        File.WriteAllText(directory.File("native-2"), "");
+        File.WriteAllText(directory.File("native-2-5-reinforce"), "");
         var spec = Spec("native", $", \"fail-dir\": \"{directory.Path}\"");
         using var store = new SqliteRunStore(directory.File("native.sqlite"));
 
@@ -85,12 +85,12 @@ public class ExperimentRunnerTests
         Assert.Equal((8, 0), (result.Completed, result.Failed));
         var runs = store.List("native");
         Assert.All(runs, r => Assert.Equal(RunStatus.Completed, r.Status));
-        // The first seed-2 run to reach its first checkpoint deletes the marker and exits 70; it alone runs twice.
+        // The run with seed 2, K = 5 and reinforce exits 70 after its first checkpoint; it alone runs twice.
         var resumed = File.ReadAllLines(directory.File("trainer.log")).Where(l => l.StartsWith("resume ")).ToArray();
         var line = Assert.Single(resumed);
         Assert.EndsWith(" 1", line);
         var run = Assert.Single(runs, r => line.Contains(r.OutDir!));
-        Assert.Equal(("2", 2), (run.Definition.Get("seed"), run.Attempts));
+        Assert.Equal(("2", "5", "reinforce", 2), (run.Definition.Get("seed"), run.Definition.Get("iw"), run.Definition.Get("estimator"), run.Attempts));
     }
 
     [Fact]

@@ -6,8 +6,8 @@
 #   stopped it (exit 75, as ovis train), "done DIR" after it wrote summary.json.
 #   --sleep S       sleep S seconds before the first step
 #   --step-sleep S  sleep S seconds in every step
-#   --fail-dir D    exit 3 with a message on stderr if the file D/fail-<seed> exists; if D/native-<seed> exists, delete
-#                   it and exit 70 (ovis train's libtorch error) after the first step's checkpoint
+#   --fail-dir D    exit 3 with a message on stderr if the file D/fail-<seed> exists; if D/native-<seed>-<iw>-<estimator>
+#                   exists, delete it and exit 70 (ovis train's libtorch error) after the first step's checkpoint
 #   checkpoint.bin holds the last step done; fake.cfg the run's settings (read back on --resume).
 #   metrics.jsonl: for step s = 1..steps (default 3), with f = 2 for reinforce else 1:
 #     gmm/posterior_error = f*seed/(iw*s), gmm/prior_error = 1/(iw*s), grads/snr = iw*s, loss/L_k = -100/iw + s
@@ -56,8 +56,8 @@ for s in $(seq $((start + 1)) "$steps"); do
   pause "$step_sleep"
   awk -v f="$f" -v seed="$seed" -v iw="$iw" -v s="$s" 'BEGIN { printf "{\"step\": %d, \"gmm/posterior_error\": %.17g, \"gmm/prior_error\": %.17g, \"grads/snr\": %.17g, \"loss/L_k\": %.17g}\n", s*1000, f*seed/(iw*s), 1/(iw*s), iw*s, -100/iw + s }' >> "$out/metrics.jsonl"
   echo "$s" > "$out/checkpoint.bin.tmp" && mv "$out/checkpoint.bin.tmp" "$out/checkpoint.bin"
-  if [ -n "$fail_dir" ] && [ -e "$fail_dir/native-$seed" ]; then
-    rm -f "$fail_dir/native-$seed"
+  if [ -n "$fail_dir" ] && [ -e "$fail_dir/native-$seed-$iw-$estimator" ]; then
+    rm -f "$fail_dir/native-$seed-$iw-$estimator"
     echo "ovis train: libtorch failed: Unknown scalar type. (injected)" >&2
     exit 70
   fi

@@ -47,10 +47,11 @@ public static class BenchCommand
                 if (studyName != "efficiency") throw new ArgumentException($"--study must be 'efficiency', got '{studyName}'");
                 if (parse.GetValue(replot))
                 {
-                    var csv = Path.Combine(parse.GetValue(output)!, "efficiency.csv");
-                    if (!File.Exists(csv)) throw new FileNotFoundException($"--replot: no efficiency.csv in {Path.GetFullPath(parse.GetValue(output)!)}");
-                    EfficiencyStudy.WriteFigures(EfficiencyStudy.Read(csv), parse.GetValue(output)!);
-                    Console.WriteLine($"redrew efficiency-memory.png and efficiency-time.png in {Path.GetFullPath(parse.GetValue(output)!)}");
+                    var folder = parse.GetValue(output)!;
+                    var csv = Path.Combine(folder, "efficiency.csv");
+                    if (!File.Exists(csv)) throw new FileNotFoundException($"--replot: no efficiency.csv in {Path.GetFullPath(folder)}");
+                    EfficiencyStudy.WriteFigures(EfficiencyStudy.Read(csv), folder);
+                    Console.WriteLine($"redrew efficiency-memory.png and efficiency-time.png in {Path.GetFullPath(folder)}");
                     return 0;
                 }
                 var studyEstimators = parse.GetResult(estimators) is null or { Implicit: true } ? EfficiencyStudy.DefaultEstimators

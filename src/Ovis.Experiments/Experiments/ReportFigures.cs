@@ -69,11 +69,11 @@ public static class ReportFigures
         plot.XLabel(columnArgument == "iw" ? "K (particles)" : columnArgument);
         plot.YLabel(pivot.Metric.Label);
         var columnValues = pivot.Columns.Select(c => c.AsNumber()!.Value).ToArray();
-        plot.Axes.Bottom.SetTicks(columnValues.Select(X).ToArray(), columnValues.Select(Label).ToArray());
+        plot.Axes.Bottom.SetTicks(columnValues.Select(X).ToArray(), columnValues.Select(Ovis.Reporting.LogAxisTicks.Label).ToArray());
         if (logY)
         {
             var ticks = Ovis.Reporting.LogAxisTicks.Values(plotted.Min(), plotted.Max());
-            plot.Axes.Left.SetTicks(ticks.Select(Math.Log10).ToArray(), ticks.Select(Label).ToArray());
+            plot.Axes.Left.SetTicks(ticks.Select(Math.Log10).ToArray(), ticks.Select(Ovis.Reporting.LogAxisTicks.Label).ToArray());
         }
         plot.ShowLegend(Edge.Right);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -81,6 +81,4 @@ public static class ReportFigures
         plot.SavePng(path, Width, Height);
         return true;
     }
-
-    private static string Label(double value) => Ovis.Reporting.LogAxisTicks.Label(value);
 }

@@ -6,15 +6,21 @@ using static TorchSharp.torch;
 namespace Ovis.Estimators;
 
 /// <summary>
-/// <c>dreg</c>, IWAE-DReG (Tucker et al. 2019; docs/estimators.md §4.10), hook-free and with one forward pass.
-/// log q is evaluated with q's parameters detached at the reparameterised z (as <see cref="StickingTheLanding"/>),
-/// a_k = (1−α) log w_k and ṽ_k = sg(softmax_k a_k). With g_k = ∂(Σ_l ṽ_l a_l)/∂z_k = ṽ_k ∂a_k/∂z_k (one
-/// <c>autograd.grad</c> with the graph retained) the surrogate is, per (b, m),
+/// <c>dreg</c>, IWAE-DReG (Tucker et al. 2019; docs/estimators.md §4.10), with one forward and one
+/// backward pass. log q is evaluated with q's parameters detached at the reparameterised z (as
+/// <see cref="StickingTheLanding"/>), a_k = (1−α) log w_k and ṽ_k = sg(softmax_k a_k). The gradients are those of the
+/// reference's hook version: θ receives Σ_k ṽ_k ∇_θ a_k and φ receives Σ_k ṽ_k² ∂_z a_k · ∂z_k/∂φ. Unbiased for ∇L_K
+/// at α = 0; at α ≠ 0 both gradients carry extra (1−α) factors, as in the reference, so no claim is made there.
+/// <para>
+/// When the estimator draws the particles itself (<see cref="GradientEstimator.Compute"/>, the trainer's path) it
+/// places a <see cref="DeferredPathGradientScale"/> between the model's Sample and Evaluate, and the surrogate is
+/// <code>−Σ_k ṽ_k a_k</code> with the node's factor set to ṽ: the path through z is scaled by ṽ once more in the
+/// same backward pass that gives θ its gradient. For particles drawn by another forward (the row-wise gradient
+/// analysis) the node is absent, and the φ correction is formed with g_k = ∂(Σ_l ṽ_l a_l)/∂z_k = ṽ_k ∂a_k/∂z_k
+/// (one extra <c>autograd.grad</c> through the decoder, graph retained):
 /// <code>−Σ_k ṽ_k a_k − Σ_k sg((ṽ_k − 1)·g_k)·z_k</code>
-/// so that θ receives Σ_k ṽ_k ∇_θ a_k (z does not depend on θ) and φ receives
-/// Σ_k ṽ_k g_k ∂z_k/∂φ = Σ_k ṽ_k² ∂_z a_k · ∂z_k/∂φ — exactly the gradients of the reference's hook version
-/// (θ: Σ v_k ∇_θ log w_k; φ: Σ v_k² ∂_z log w_k · ∂z_k/∂φ). Unbiased for ∇L_K at α = 0; at α ≠ 0 both gradients
-/// carry extra (1−α) factors, as in the reference, so no claim is made there.
+/// Both give the same gradients to rounding (tested).
+/// </para>
 /// <para>
 /// The construction is exact for a <b>single</b> stochastic layer. With several reparameterised layers z_2 depends
 /// on z_1, ∂/∂z_1 already contains the path through z_2, and the correction would count it twice; such models are
@@ -29,7 +35,7 @@ public sealed class DoublyReparameterized : PathwiseEstimator
 
     /// <inheritdoc />
     public override EstimatorDescription Description => new(EstimatorFamily.Pathwise,
-        "IWAE-DReG: φ gets Σ v_k² ∂_z log w_k ∂z_k/∂φ (hook-free, one forward pass, single latent layer)", "O(M·K)");
+        "IWAE-DReG: φ gets Σ v_k² ∂_z log w_k ∂z_k/∂φ (one forward and one backward pass, single latent layer)", "O(M·K)");
 
     /// <inheritdoc />
     public override GradientClaim? Claim(double alpha) => alpha == 0
@@ -42,6 +48,23 @@ public sealed class DoublyReparameterized : PathwiseEstimator
     /// <inheritdoc />
     /// <remarks>DReG differentiates the weighted bound through the latents z themselves, which a chunked step does not keep.</remarks>
     public override bool SupportsParticleChunks => false;
+
+    /// <inheritdoc />
+    /// <remarks>The model's Sample, then the deferred path scale on z [B, P, D], then the model's Evaluate at it.</remarks>
+    protected override ParticleLogDensities Draw(EstimatorContext context, int particles, SamplingOptions options)
+    {
+        var model = context.Model;
+        var latents = model.Sample(context.Data, particles, options);
+        if (latents.Count != 1 || !latents[0].requires_grad)
+            return model.Evaluate(context.Data, latents, options.DetachPosteriorParameters);   // refused by Surrogate
+        var pathScale = new DeferredPathGradientScale();
+        var scaledLatents = pathScale.Apply(latents[0]);                                       // z [B, P, D]
+        var densities = model.Evaluate(context.Data, new[] { scaledLatents }, options.DetachPosteriorParameters);
+        // A model that evaluates a transformed copy of z gets the correction path (the node stays the identity).
+        if (densities.Latents.Count == 1 && ReferenceEquals(densities.Latents[0], scaledLatents))
+            densities.LatentPathScale = pathScale;
+        return densities;
+    }
 
     /// <inheritdoc />
     public override EstimatorResult Surrogate(ParticleLogDensities densities, EstimatorContext context)
@@ -61,12 +84,21 @@ public sealed class DoublyReparameterized : PathwiseEstimator
         var scaled = ScaledLogWeights(densities, settings, detachPosterior: false, shape); // a [B, M, K]
         var weights = NormalizedWeights.FromScaledLogWeights(scaled.detach());                               // ṽ [B, M, K]
         var weighted = (weights * scaled).sum();                                                               // Σ_{b,m,k} ṽ a
-        var pathGradient = torch.autograd.grad(new[] { weighted }, new[] { z }, retain_graph: true)[0].detach(); // g [B, M·K, D]
         // In z's dtype: a model may draw z in a lower precision than its log-weights (the Gaussian toy's row-wise path),
-        // and the [B, M·K, D] correction should stay in it.
+        // and the [B, M·K, D] gradient should stay in it.
         var rowWeights = weights.view(batch, particleRows).unsqueeze(-1).to(z.dtype);                          // [B, M·K, 1]
-        var correction = (((rowWeights - 1) * pathGradient).detach() * z).sum();
-        var loss = -(weighted + correction) / (batch * outer);
+        Tensor loss;
+        if (densities.LatentPathScale is { } pathScale)
+        {
+            pathScale.Set(rowWeights);
+            loss = -weighted / (batch * outer);
+        }
+        else
+        {
+            var pathGradient = torch.autograd.grad(new[] { weighted }, new[] { z }, retain_graph: true)[0].detach(); // g [B, M·K, D]
+            var correction = (((rowWeights - 1) * pathGradient).detach() * z).sum();
+            loss = -(weighted + correction) / (batch * outer);
+        }
         var bound = ImportanceWeightedBound.FromScaledLogWeights(scaled.detach(), settings.Alpha);            // [B, M]
         return new EstimatorResult(loss, BaseDiagnostics(context, scaled, bound, densities.LogLikelihood.view(shape)));
     }

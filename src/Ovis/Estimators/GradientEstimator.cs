@@ -108,9 +108,17 @@ public abstract class GradientEstimator
     public ParticleLogDensities DrawParticles(EstimatorContext context, Func<int, SamplingOptions, ParticleLogDensities>? forward = null)
     {
         var (particles, options) = PrepareDraw(context);
-        forward ??= (count, sampling) => context.Model.Forward(context.Data, count, sampling);
+        forward ??= (count, sampling) => Draw(context, count, sampling);
         return forward(particles, options);
     }
+
+    /// <summary>
+    /// How <see cref="DrawParticles"/> draws when no other forward is given: the model's Forward. An estimator that
+    /// needs a node between the draw of z and its evaluation (DReG) overrides it; the result must be the same
+    /// densities the model's Forward gives.
+    /// </summary>
+    protected virtual ParticleLogDensities Draw(EstimatorContext context, int particles, SamplingOptions options)
+        => context.Model.Forward(context.Data, particles, options);
 
     /// <summary>
     /// Validate the settings, K and the model, and return how many particles to draw per data point

@@ -42,6 +42,12 @@ public sealed class ParticleLogDensities
     /// <summary>The latent samples, one [B, P, D_l] tensor per layer.</summary>
     public IReadOnlyList<Tensor> Latents { get; }
 
+    /// <summary>
+    /// Set by DReG when <see cref="Latents"/>[0] passed through its <see cref="Estimators.DeferredPathGradientScale"/>
+    /// before the model evaluated it; null otherwise.
+    /// </summary>
+    internal Estimators.DeferredPathGradientScale? LatentPathScale { get; set; }
+
     /// <summary>Number of data points B.</summary>
     public long BatchSize => LogLikelihood.shape[0];
 

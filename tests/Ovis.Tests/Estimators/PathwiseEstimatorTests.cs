@@ -119,6 +119,28 @@ public class PathwiseEstimatorTests
         Assert.Equal(ImportanceWeightedBound.Compute(logWeights).mean().ToDouble(), result.Mean(DiagnosticKeys.Bound), 10);
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)]
+    public void DregGivesTheSameGradientsWhetherItDrawsTheParticlesOrIsGivenThem(double alpha)
+    {
+        using var scope = NewDisposeScope();
+        var model = new GaussianVae(observedSize: 8, latentSize: 3, hiddenSize: 6, hiddenLayers: 2, dtype: ScalarType.Float64);
+        var x = rand(new long[] { 4, 8 }, dtype: float64, generator: new Generator(2)).gt(0.5).to(float64);
+        var context = new EstimatorContext(new EstimatorSettings(Particles: 4, OuterSamples: 2, Alpha: alpha), model, x, new Generator(17));
+        var estimator = new DoublyReparameterized();
+        var parameters = model.AllParameters().Cast<Tensor>().ToArray();
+
+        // Drawn by the estimator: the deferred path scale on z, one backward pass.
+        Assert.NotNull(estimator.DrawParticles(context with { Generator = new Generator(17) }).LatentPathScale);
+        var drawn = torch.autograd.grad(new[] { estimator.Compute(context with { Generator = new Generator(17) }).Loss }, parameters);
+        // Given by another forward: the autograd.grad correction.
+        var given = estimator.ComputeWith(context with { Generator = new Generator(17) }, (count, options) => model.Forward(x, count, options));
+        var correction = torch.autograd.grad(new[] { given.Loss }, parameters);
+        for (int i = 0; i < parameters.Length; i++)
+            Assert.True(drawn[i].allclose(correction[i], rtol: 1e-10, atol: 1e-13), $"parameter {i}: {drawn[i].str()} vs {correction[i].str()}");
+    }
+
     [Fact]
     public void ClaimsFollowTheMaths()
     {

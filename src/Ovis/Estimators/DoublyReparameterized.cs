@@ -54,9 +54,8 @@ public sealed class DoublyReparameterized : PathwiseEstimator
     protected override ParticleLogDensities Draw(EstimatorContext context, int particles, SamplingOptions options)
     {
         var model = context.Model;
+        if (model.LatentLayers != 1) return base.Draw(context, particles, options);            // refused by Surrogate
         var latents = model.Sample(context.Data, particles, options);
-        if (latents.Count != 1 || !latents[0].requires_grad)
-            return model.Evaluate(context.Data, latents, options.DetachPosteriorParameters);   // refused by Surrogate
         var pathScale = new DeferredPathGradientScale();
         var scaledLatents = pathScale.Apply(latents[0]);                                       // z [B, P, D]
         var densities = model.Evaluate(context.Data, new[] { scaledLatents }, options.DetachPosteriorParameters);
